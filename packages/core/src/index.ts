@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './clock.ts';
+export * from './protocol/index.ts';
+export * from './ports/index.ts';
+export * from './tools/index.ts';
+export * from './brains/brain.ts';

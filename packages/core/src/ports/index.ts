@@ -1,0 +1,4 @@
+export * from './run-store.ts';
+export * from './memory-store.ts';
+export * from './learning-store.ts';
+export * from './audit-log.ts';

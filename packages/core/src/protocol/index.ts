@@ -1,0 +1,3 @@
+export * from './run.ts';
+export * from './agent.ts';
+export * from './events.ts';

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/** Every state a run can be in (ARCHITECTURE §3, Contract). */
+export const runStatuses = [
+  'queued',
+  'running',
+  'waiting_approval',
+  'waiting_children',
+  'waiting_input',
+  'sleeping',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'budget_exceeded',
+  'needs_review',
+] as const;
+export const RunStatus = z.enum(runStatuses);
+/** A run state. */
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** The states a run ends in; a run in one of them never changes state again. */
+export const terminalStatuses = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'budget_exceeded',
+  'needs_review',
+] as const;
+export const TerminalStatus = z.enum(terminalStatuses);
+/** A terminal run state. */
+export type TerminalStatus = z.infer<typeof TerminalStatus>;
+
+/** True when `status` is terminal. */
+export const isTerminal = (status: RunStatus): status is TerminalStatus =>
+  (terminalStatuses as readonly string[]).includes(status);
+
+/** Limits a run may not exceed. Absent means unlimited (but the agent's defaults usually set them). */
+export const Budgets = z.strictObject({
+  maxSteps: z.number().int().positive().optional(),
+  maxTokens: z.number().int().positive().optional(),
+  maxCostUsd: z.number().positive().optional(),
+  maxWallMs: z.number().int().positive().optional(),
+});
+/** Run budgets. */
+export type Budgets = z.infer<typeof Budgets>;
+
+/** What a run has consumed so far. */
+export const Usage = z.object({
+  steps: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  modelCalls: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+  wallMs: z.number().nonnegative(),
+});
+/** Run usage. */
+export type Usage = z.infer<typeof Usage>;
+
+/** Usage of a run that has not done anything yet. */
+export const emptyUsage = (): Usage => ({
+  steps: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  costUsd: 0,
+  modelCalls: 0,
+  toolCalls: 0,
+  wallMs: 0,
+});
+
+/** Largest goal text accepted, in characters. */
+export const maxGoalLength = 20_000;
+
+/** A formal goal: facts to make true, plus named inputs the actions may use. */
+export const GoalSpec = z.strictObject({
+  facts: z.array(z.string().min(1)).min(1),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+});
+/** A formal goal spec. */
+export type GoalSpec = z.infer<typeof GoalSpec>;
+
+/** A goal: text, and optionally a formal spec. */
+export const Goal = z.strictObject({
+  text: z
+    .string()
+    .trim()
+    .min(1, 'the goal is empty')
+    .max(maxGoalLength, `the goal is longer than ${maxGoalLength} characters`),
+  spec: GoalSpec.optional(),
+});
+/** A goal. */
+export type Goal = z.infer<typeof Goal>;
+
+/** Priority of a run's work in the queue. */
+export const Priority = z.enum(['critical', 'high', 'normal', 'low']);
+/** A priority. */
+export type Priority = z.infer<typeof Priority>;
+
+/** A run as stored. */
+export interface Run {
+  id: string;
+  orgId: string;
+  agentId: string;
+  parentRunId: string | null;
+  goal: Goal;
+  status: RunStatus;
+  /** Incremented on every committed change; the compare-and-set token. */
+  version: number;
+  priority: Priority;
+  budgets: Budgets;
+  usage: Usage;
+  /** Sequence number of the last committed event (0 when none). */
+  lastSeq: number;
+  /** Number of committed steps. */
+  stepCount: number;
+  /** Small, brain-owned state carried between steps (e.g. the current plan). Never the history. */
+  brainState: unknown;
+  /** Directory tools are confined to. */
+  workspace: string;
+  answer: string | null;
+  /** Why the run ended (failed, needs_review, budget_exceeded…). */
+  reason: string | null;
+  leaseOwner: string | null;
+  leaseEpoch: number;
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  endedAt: number | null;
+}
+
+/** A lease over a run: only its holder, with this epoch, may commit. */
+export interface Lease {
+  runId: string;
+  owner: string;
+  epoch: number;
+  expiresAt: number;
+}

@@ -1,0 +1,3 @@
+export * from './contract.ts';
+export * from './define-tool.ts';
+export * from './registry.ts';
