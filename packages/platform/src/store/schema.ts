@@ -1,0 +1,315 @@
+/**
+ * The Drizzle schema of the whole domain. Times are epoch milliseconds in `bigint` columns read as
+ * numbers (the core types use epoch-ms numbers). Migrations are generated from this file by drizzle-kit
+ * (`packages/platform/drizzle.config.ts`); the pgvector shadow columns live in a separate, hand-written
+ * migration that runs only where the extension exists, so they are not declared here.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** An epoch-milliseconds timestamp column. */
+const epochMs = (name: string) => bigint(name, { mode: 'number' });
+
+/** PostgreSQL `tsvector` (full-text document). */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** Tenants. */
+export const organizations = pgTable('organizations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: epochMs('created_at').notNull(),
+});
+
+/** People who sign in; `role` is one of owner, admin, operator, viewer. */
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'operator', 'viewer'] }).notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    failedLogins: integer('failed_logins').notNull().default(0),
+    lockedUntil: epochMs('locked_until'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('users_email_key').on(table.email), index('users_org_idx').on(table.orgId)],
+);
+
+/** API keys: only a hash of the key is stored, plus its visible prefix. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    role: text('role', { enum: ['owner', 'admin', 'operator', 'viewer'] }).notNull(),
+    lastUsedAt: epochMs('last_used_at'),
+    revokedAt: epochMs('revoked_at'),
+    expiresAt: epochMs('expires_at'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (table) => [uniqueIndex('api_keys_hash_key').on(table.keyHash), index('api_keys_org_idx').on(table.orgId)],
+);
+
+/** Rotating refresh tokens, stored hashed; revocable. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    /** Tokens of one rotation chain share a family; reuse of a rotated token revokes the family. */
+    family: text('family').notNull(),
+    revokedAt: epochMs('revoked_at'),
+    expiresAt: epochMs('expires_at').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('refresh_tokens_hash_key').on(table.tokenHash),
+    index('refresh_tokens_user_idx').on(table.userId),
+  ],
+);
+
+/** Agent definitions; `spec` is the parsed AgentSpec. */
+export const agents = pgTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    name: text('name').notNull(),
+    spec: jsonb('spec').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('agents_org_name_key').on(table.orgId, table.name)],
+);
+
+/** Runs: one attempt by one agent at one goal. */
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    parentRunId: text('parent_run_id'),
+    goal: jsonb('goal').notNull(),
+    status: text('status').notNull(),
+    version: integer('version').notNull().default(0),
+    priority: text('priority').notNull().default('normal'),
+    budgets: jsonb('budgets').notNull(),
+    usage: jsonb('usage').notNull(),
+    lastSeq: integer('last_seq').notNull().default(0),
+    stepCount: integer('step_count').notNull().default(0),
+    brainState: jsonb('brain_state'),
+    workspace: text('workspace').notNull(),
+    answer: text('answer'),
+    reason: text('reason'),
+    leaseOwner: text('lease_owner'),
+    leaseEpoch: bigint('lease_epoch', { mode: 'number' }).notNull().default(0),
+    leaseExpiresAt: epochMs('lease_expires_at'),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+    endedAt: epochMs('ended_at'),
+  },
+  (table) => [
+    uniqueIndex('runs_org_idempotency_key').on(table.orgId, table.idempotencyKey),
+    index('runs_org_created_idx').on(table.orgId, table.createdAt, table.id),
+    index('runs_parent_idx').on(table.parentRunId),
+    index('runs_status_idx').on(table.status, table.leaseExpiresAt),
+  ],
+);
+
+/** The append-only event log of runs (never `text-delta`). */
+export const runEvents = pgTable(
+  'run_events',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    at: epochMs('at').notNull(),
+    payload: jsonb('payload').notNull(),
+  },
+  (table) => [primaryKey({ name: 'run_events_pkey', columns: [table.runId, table.seq] })],
+);
+
+/** The tool-call journal; `key` is the idempotency key `runId:step:callIndex`. */
+export const toolCalls = pgTable(
+  'tool_calls',
+  {
+    key: text('key').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    step: integer('step').notNull(),
+    callIndex: integer('call_index').notNull(),
+    tool: text('tool').notNull(),
+    args: jsonb('args'),
+    argsHash: text('args_hash').notNull(),
+    status: text('status').notNull(),
+    result: jsonb('result'),
+    idempotent: boolean('idempotent').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [index('tool_calls_run_idx').on(table.runId, table.step, table.callIndex)],
+);
+
+/** Long-term memories with a generated full-text column. */
+export const memories = pgTable(
+  'memories',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    kind: text('kind').notNull(),
+    text: text('text').notNull(),
+    importance: real('importance').notNull(),
+    embedding: real('embedding').array(),
+    runId: text('run_id'),
+    metadata: jsonb('metadata').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    lastAccessedAt: epochMs('last_accessed_at').notNull(),
+    accessCount: integer('access_count').notNull().default(0),
+    search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', "text")`),
+  },
+  (table) => [
+    index('memories_search_idx').using('gin', table.search),
+    index('memories_scope_accessed_idx').on(table.orgId, table.agentId, table.lastAccessedAt),
+    index('memories_scope_importance_idx').on(table.orgId, table.agentId, table.importance),
+    index('memories_org_created_idx').on(table.orgId, table.createdAt, table.id),
+  ],
+);
+
+/** Outcome statistics per (org, agent, context signature, action). */
+export const actionStats = pgTable(
+  'action_stats',
+  {
+    orgId: text('org_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    signature: text('signature').notNull(),
+    action: text('action').notNull(),
+    trials: integer('trials').notNull().default(0),
+    successes: integer('successes').notNull().default(0),
+    totalReward: doublePrecision('total_reward').notNull().default(0),
+    totalCostUsd: doublePrecision('total_cost_usd').notNull().default(0),
+    totalLatencyMs: doublePrecision('total_latency_ms').notNull().default(0),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'action_stats_pkey', columns: [table.orgId, table.agentId, table.signature, table.action] }),
+  ],
+);
+
+/** Reusable plans keyed by goal signature and embedding. */
+export const plans = pgTable(
+  'plans',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    signature: text('signature').notNull(),
+    goalText: text('goal_text').notNull(),
+    embedding: real('embedding').array(),
+    steps: jsonb('steps').notNull(),
+    successes: integer('successes').notNull().default(0),
+    failures: integer('failures').notNull().default(0),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [index('plans_scope_signature_idx').on(table.orgId, table.agentId, table.signature)],
+);
+
+/** Durable job records (the queue's record of truth). */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id'),
+    kind: text('kind').notNull(),
+    queue: text('queue').notNull(),
+    priority: integer('priority').notNull().default(2),
+    status: text('status').notNull(),
+    payload: jsonb('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(5),
+    runAt: epochMs('run_at').notNull(),
+    lockedBy: text('locked_by'),
+    lockedUntil: epochMs('locked_until'),
+    lastError: text('last_error'),
+    dedupeKey: text('dedupe_key'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [
+    index('jobs_ready_idx').on(table.queue, table.status, table.priority, table.runAt),
+    uniqueIndex('jobs_dedupe_key').on(table.queue, table.dedupeKey),
+  ],
+);
+
+/** Registered workers and their heartbeats. */
+export const workers = pgTable('workers', {
+  id: text('id').primaryKey(),
+  hostname: text('hostname').notNull(),
+  pid: integer('pid').notNull(),
+  queues: jsonb('queues').notNull(),
+  capabilities: jsonb('capabilities').notNull(),
+  concurrency: integer('concurrency').notNull().default(1),
+  startedAt: epochMs('started_at').notNull(),
+  heartbeatAt: epochMs('heartbeat_at').notNull(),
+  stoppedAt: epochMs('stopped_at'),
+});
+
+/** The append-only, hash-chained audit log. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: text('org_id').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    detail: jsonb('detail').notNull(),
+    at: epochMs('at').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (table) => [
+    index('audit_log_org_idx').on(table.orgId, table.id),
+    index('audit_log_org_action_idx').on(table.orgId, table.action, table.id),
+  ],
+);
+
+/** Key-value settings. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
