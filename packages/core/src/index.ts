@@ -4,3 +4,4 @@ export * from './protocol/index.ts';
 export * from './ports/index.ts';
 export * from './tools/index.ts';
 export * from './brains/brain.ts';
+export * from './agent/index.ts';

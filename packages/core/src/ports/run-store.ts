@@ -130,7 +130,7 @@ export interface ToolCallRecord {
   tool: string;
   args: unknown;
   argsHash: string;
-  status: 'started' | 'succeeded' | 'failed' | 'awaiting_approval' | 'denied';
+  status: 'started' | 'succeeded' | 'failed' | 'awaiting_approval' | 'approved' | 'denied';
   result: unknown;
   idempotent: boolean;
   createdAt: number;

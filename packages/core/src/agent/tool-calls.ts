@@ -1,0 +1,278 @@
+import { z } from 'zod';
+import type { ProposedCall } from '../brains/brain.ts';
+import { describeError } from '../errors.ts';
+import type { ToolCallCompletion, ToolCallRecord } from '../ports/run-store.ts';
+import type { Agent } from '../protocol/agent.ts';
+import type { ErrorValue, EventPayload } from '../protocol/events.ts';
+import type { Lease, Run } from '../protocol/run.ts';
+import type { AnyTool, ToolContext, ToolOutcome } from '../tools/define-tool.ts';
+import { ToolError } from '../tools/define-tool.ts';
+import { needsApproval } from '../tools/registry.ts';
+import type { AgentRuntime } from './runtime.ts';
+import { boundValue, hashArgs } from './stable-json.ts';
+
+/** A proposed call after the server-side checks. */
+export type PreparedCall =
+  | { kind: 'refused'; key: string; tool: string; args: unknown; error: ErrorValue; audit: boolean }
+  | { kind: 'needs-approval'; key: string; tool: AnyTool; args: unknown }
+  | { kind: 'ready'; key: string; tool: AnyTool; args: unknown };
+
+/** The idempotency key of a call: `runId:stepSeq:callIndex` (ARCHITECTURE §5). */
+export const callKey = (runId: string, step: number, index: number): string => `${runId}:${step}:${index}`;
+
+/**
+ * Checks a proposed call: the agent's allowlist (whatever the brain asked), the tool's input schema,
+ * the loop guard and the approval policy.
+ */
+export function prepareToolCall(
+  call: ProposedCall,
+  key: string,
+  allowed: ReadonlyMap<string, AnyTool>,
+  agent: Agent,
+  repeats: number,
+  loopGuardLimit: number,
+): PreparedCall {
+  const tool = allowed.get(call.tool);
+  if (!tool) {
+    const message = `tool '${call.tool}' is not allowed for agent '${agent.name}'; allowed: ${[...allowed.keys()].join(', ') || 'none'}`;
+    return {
+      kind: 'refused',
+      key,
+      tool: call.tool,
+      args: call.args,
+      error: { code: 'tool_not_allowed', message },
+      audit: true,
+    };
+  }
+  const parsed = tool.input.safeParse(call.args);
+  if (!parsed.success) {
+    const message = `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`;
+    return {
+      kind: 'refused',
+      key,
+      tool: tool.name,
+      args: call.args,
+      error: { code: 'invalid_arguments', message },
+      audit: false,
+    };
+  }
+  if (repeats >= loopGuardLimit) {
+    const message = `loop guard: ${tool.name} was called with identical arguments ${repeats} times in a row; its result will not change — try something else or finish`;
+    return {
+      kind: 'refused',
+      key,
+      tool: tool.name,
+      args: call.args,
+      error: { code: 'loop_detected', message },
+      audit: false,
+    };
+  }
+  if (needsApproval(agent.approval, tool)) return { kind: 'needs-approval', key, tool, args: parsed.data };
+  return { kind: 'ready', key, tool, args: parsed.data };
+}
+
+/** Counts how many times in a row the same call (tool + arguments) was made. */
+export class LoopGuard {
+  #last = '';
+  #count = 0;
+  /** Records a call and returns how many identical calls came right before it. */
+  observe(tool: string, args: unknown): number {
+    const signature = `${tool}:${hashArgs(args)}`;
+    const before = signature === this.#last ? this.#count : 0;
+    this.#last = signature;
+    this.#count = before + 1;
+    return before;
+  }
+}
+
+/** What executing (or replaying) one call produced for the step. */
+export interface CallResult {
+  events: EventPayload[];
+  completion: ToolCallCompletion | undefined;
+  outcome: ToolOutcome;
+  latencyMs: number;
+  executed: boolean;
+}
+
+/** Runs a tool with its time limit and the run's abort signal; failures become error values. */
+export async function invokeTool(
+  tool: AnyTool,
+  args: unknown,
+  context: Omit<ToolContext, 'signal'>,
+  signal: AbortSignal,
+): Promise<ToolOutcome> {
+  const timeoutMs = tool.timeoutMs ?? 60_000;
+  const callSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(callSignal.reason);
+    if (callSignal.aborted) onAbort();
+    else callSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const value = await Promise.race([
+      tool.execute(args as never, { ...context, signal: callSignal }),
+      aborted,
+    ]);
+    return { ok: true, value };
+  } catch (error) {
+    if (callSignal.aborted && !signal.aborted) {
+      return {
+        ok: false,
+        error: { code: 'tool_timeout', message: `${tool.name} did not finish within ${timeoutMs} ms` },
+      };
+    }
+    if (signal.aborted)
+      return {
+        ok: false,
+        error: { code: 'aborted', message: `${tool.name} was aborted: the run was cancelled` },
+      };
+    const code = error instanceof ToolError ? error.code : 'tool_failed';
+    return { ok: false, error: { code, message: `${tool.name}: ${describeError(error)}` } };
+  } finally {
+    if (onAbort) callSignal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Journals a call, runs it, and returns its events and completion. Completed calls are never re-run. */
+export async function executeCall(
+  runtime: AgentRuntime,
+  run: Run,
+  agent: Agent,
+  lease: Lease,
+  step: number,
+  call: { key: string; index: number; tool: AnyTool; args: unknown; record?: ToolCallRecord },
+  signal: AbortSignal,
+  resultMaxChars: number,
+): Promise<CallResult> {
+  const { clock } = runtime;
+  const start: EventPayload = {
+    type: 'tool-call-start',
+    step,
+    callId: call.key,
+    tool: call.tool.name,
+    args: call.args,
+  };
+  let record = call.record;
+  if (!record) {
+    const begun = await runtime.toolCalls.begin(lease, {
+      key: call.key,
+      runId: run.id,
+      step,
+      callIndex: call.index,
+      tool: call.tool.name,
+      args: call.args,
+      argsHash: hashArgs(call.args),
+      status: 'started',
+      idempotent: call.tool.idempotent,
+      createdAt: clock.now(),
+    });
+    record = begun.record;
+    if (!begun.created && record.status !== 'started') return finishedFromJournal(record, start, step);
+    if (!begun.created && !call.tool.idempotent) {
+      // Only a resumed step can meet its own started call; the resume path handles it before this point.
+      const error = {
+        code: 'ambiguous_call',
+        message: `${call.tool.name} call ${call.key} was already started and is not idempotent`,
+      };
+      return {
+        events: [start],
+        completion: undefined,
+        outcome: { ok: false, error },
+        latencyMs: 0,
+        executed: false,
+      };
+    }
+  } else if (record.status === 'succeeded' || record.status === 'failed') {
+    return finishedFromJournal(record, start, step);
+  }
+  const began = clock.now();
+  const outcome = await invokeTool(
+    call.tool,
+    call.args,
+    {
+      runId: run.id,
+      orgId: run.orgId,
+      agentId: run.agentId,
+      callId: call.key,
+      workspace: run.workspace,
+      shellAllow: agent.shellAllow,
+    },
+    signal,
+  );
+  const latencyMs = clock.now() - began;
+  const stored = outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error;
+  const end: EventPayload = outcome.ok
+    ? {
+        type: 'tool-call-end',
+        step,
+        callId: call.key,
+        tool: call.tool.name,
+        ok: true,
+        result: stored,
+        latencyMs,
+        fromJournal: false,
+      }
+    : {
+        type: 'tool-call-end',
+        step,
+        callId: call.key,
+        tool: call.tool.name,
+        ok: false,
+        error: outcome.error,
+        latencyMs,
+        fromJournal: false,
+      };
+  return {
+    events: [start, end],
+    completion: {
+      key: call.key,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      result: stored,
+      now: clock.now(),
+    },
+    outcome,
+    latencyMs,
+    executed: true,
+  };
+}
+
+function finishedFromJournal(record: ToolCallRecord, start: EventPayload, step: number): CallResult {
+  const ok = record.status === 'succeeded';
+  const error = ok ? undefined : asErrorValue(record.result);
+  const end: EventPayload = ok
+    ? {
+        type: 'tool-call-end',
+        step,
+        callId: record.key,
+        tool: record.tool,
+        ok,
+        result: record.result,
+        latencyMs: 0,
+        fromJournal: true,
+      }
+    : {
+        type: 'tool-call-end',
+        step,
+        callId: record.key,
+        tool: record.tool,
+        ok,
+        error,
+        latencyMs: 0,
+        fromJournal: true,
+      };
+  return {
+    events: [start, end],
+    completion: undefined,
+    outcome: ok
+      ? { ok: true, value: record.result }
+      : { ok: false, error: error ?? { code: 'tool_failed', message: 'failed' } },
+    latencyMs: 0,
+    executed: false,
+  };
+}
+
+function asErrorValue(value: unknown): ErrorValue {
+  const parsed = z.object({ code: z.string(), message: z.string() }).safeParse(value);
+  return parsed.success ? parsed.data : { code: 'tool_failed', message: JSON.stringify(value) ?? 'failed' };
+}

@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../version.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerMigrate } from './commands/migrate.ts';
+import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
+import { errorLine, exitCodeFor, processOutput } from './output.ts';
+
+/** Builds the `autonoma` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('autonoma')
+    .description('Autonoma: durable, self-hostable autonomous agents')
+    .version(version, '-v, --version')
+    .option('--home <dir>', 'data directory (AUTONOMA_HOME)')
+    .option('--database-url <url>', 'PostgreSQL URL (DATABASE_URL)')
+    .option('--model <provider:model>', 'model for the model brain (AUTONOMA_MODEL)')
+    .option('--config <file>', 'configuration file (default ./autonoma.config.json)')
+    .option('--log-level <level>', 'log level (LOG_LEVEL)')
+    .showHelpAfterError('(run autonoma --help for usage)')
+    .exitOverride();
+  program.configureOutput({
+    writeErr: (text) => process.stderr.write(text.replace(/^error: /, 'autonoma: ')),
+  });
+  registerRun(program);
+  registerRuns(program);
+  registerMigrate(program);
+  registerDoctor(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI with `argv`; sets the exit code; never prints a stack trace. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    processOutput.err(`autonoma: ${errorLine(error)}`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,308 @@
+import type {
+  Agent,
+  AgentRuntime,
+  AgentStore,
+  AuditLog,
+  Brain,
+  Budgets,
+  Clock,
+  EventSink,
+  GoalSpec,
+  IdGenerator,
+  Lease,
+  Priority,
+  Run,
+  RunAgentResult,
+  RunHooks,
+  RunStore,
+  ToolCallJournal,
+  ToolHost,
+} from '@autonoma/core';
+import {
+  AgentSpec,
+  AutonomaError,
+  Goal,
+  conflict,
+  defaultAgentName,
+  isTerminal,
+  notFound,
+  runAgent,
+  userError,
+} from '@autonoma/core';
+import type { Redactor } from '../security/redact.ts';
+
+/** Everything the run service needs; built by the composition root. */
+export interface RunServiceDeps {
+  orgId: string;
+  runs: RunStore;
+  toolCalls: ToolCallJournal;
+  agents: AgentStore;
+  audit: AuditLog;
+  tools: ToolHost;
+  brainFor: (agent: Agent) => Brain;
+  hooks?: RunHooks;
+  clock: Clock;
+  ids: IdGenerator;
+  redact: Redactor;
+  /** This process's lease owner id. */
+  owner: string;
+  /** Whether a lease held by another owner may be taken before it expires. */
+  canSteal: (holder: string) => boolean;
+  /** @default 30000 */
+  leaseTtlMs?: number;
+}
+
+/** Input to start a run. */
+export interface StartRun {
+  goal: string;
+  spec?: GoalSpec;
+  agent?: string;
+  workspace: string;
+  budgets?: Budgets;
+  priority?: Priority;
+  idempotencyKey?: string;
+  parentRunId?: string;
+}
+
+/** Options to advance a run. */
+export interface AdvanceOptions {
+  sink?: EventSink;
+  signal?: AbortSignal;
+  maxSteps?: number;
+}
+
+/** Creates, advances, resumes, cancels runs and resolves approvals. The CLI, API and workers share it. */
+export class RunService {
+  readonly #deps: RunServiceDeps;
+  readonly #active = new Map<string, AbortController>();
+
+  constructor(deps: RunServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** The agent named (or the default agent, created on first use). */
+  async agent(name: string | undefined): Promise<Agent> {
+    const { agents, orgId, clock, ids } = this.#deps;
+    const wanted = name ?? defaultAgentName;
+    const found = await agents.get(orgId, wanted);
+    if (found) return found;
+    if (wanted !== defaultAgentName) throw notFound('agent', wanted);
+    return agents.upsert(orgId, AgentSpec.parse({ name: defaultAgentName }), {
+      id: ids.next('agt'),
+      now: clock.now(),
+    });
+  }
+
+  /** Validates and stores a new run in `queued`. Nothing runs yet. */
+  async start(input: StartRun): Promise<Run> {
+    const parsedGoal = Goal.safeParse({ text: input.goal, ...(input.spec ? { spec: input.spec } : {}) });
+    if (!parsedGoal.success) {
+      const issue = parsedGoal.error.issues[0];
+      throw userError(
+        'invalid_goal',
+        `invalid goal: ${issue?.path.join('.') || 'text'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const agent = await this.agent(input.agent);
+    const { run } = await this.#deps.runs.create({
+      id: this.#deps.ids.next('run'),
+      orgId: this.#deps.orgId,
+      agentId: agent.id,
+      parentRunId: input.parentRunId ?? null,
+      goal: parsedGoal.data,
+      priority: input.priority ?? 'normal',
+      budgets: { ...agent.budgets, ...input.budgets },
+      workspace: input.workspace,
+      now: this.#deps.clock.now(),
+      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    });
+    return run;
+  }
+
+  /** A run of this organization, or a `not_found` error. */
+  async get(runId: string): Promise<Run> {
+    const run = await this.#deps.runs.get(runId);
+    if (!run || run.orgId !== this.#deps.orgId) throw notFound('run', runId);
+    return run;
+  }
+
+  /** Checks a run can be resumed (exists, not terminal, not waiting on a human), then advances it. */
+  async resume(runId: string, options: AdvanceOptions = {}): Promise<RunAgentResult> {
+    const run = await this.get(runId);
+    if (isTerminal(run.status)) throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+    if (run.status === 'waiting_approval') {
+      throw conflict(
+        'conflict',
+        `run ${runId} is waiting for approval; use 'autonoma approve' or 'autonoma deny'`,
+      );
+    }
+    return this.advance(runId, options);
+  }
+
+  /**
+   * Takes the run's lease and runs the loop until the run stops or the slice ends. The lease is
+   * renewed while the loop runs; if it is lost, in-flight tools are aborted and nothing more commits.
+   */
+  async advance(runId: string, options: AdvanceOptions = {}): Promise<RunAgentResult> {
+    const deps = this.#deps;
+    const ttl = deps.leaseTtlMs ?? 30_000;
+    const run = await this.get(runId);
+    const lease = await deps.runs.acquireLease(runId, {
+      owner: deps.owner,
+      now: deps.clock.now(),
+      ttlMs: ttl,
+      steal: deps.canSteal,
+    });
+    if ('refused' in lease) {
+      if (lease.reason === 'terminal')
+        throw conflict('run_terminal', `run ${runId} already ended: ${lease.run?.status ?? 'terminal'}`);
+      if (lease.reason === 'not_found') throw notFound('run', runId);
+      throw conflict(
+        'lease_conflict',
+        `run ${runId} is being advanced by another process (${lease.run?.leaseOwner ?? 'unknown'})`,
+      );
+    }
+    const agent = await this.#agentOf(run);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.#active.set(runId, controller);
+    const heartbeat = this.#heartbeat(lease, ttl, controller);
+    try {
+      const runtime: AgentRuntime = {
+        runs: deps.runs,
+        toolCalls: deps.toolCalls,
+        tools: deps.tools,
+        brain: deps.brainFor(agent),
+        clock: deps.clock,
+        redact: deps.redact,
+        audit: (current, entry) =>
+          deps.audit
+            .append({ orgId: current.orgId, actor: `agent:${agent.name}`, ...entry, at: deps.clock.now() })
+            .then(() => undefined),
+        ...(deps.hooks ? { hooks: deps.hooks } : {}),
+      };
+      const fresh = await this.get(runId);
+      return await runAgent(runtime, {
+        run: fresh,
+        lease,
+        agent,
+        signal: controller.signal,
+        leaseTtlMs: ttl,
+        ...(options.sink ? { sink: options.sink } : {}),
+        ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      });
+    } catch (error) {
+      if (error instanceof AutonomaError && error.code === 'fenced') {
+        const latest = await this.get(runId);
+        if (isTerminal(latest.status)) return { run: latest, yielded: false };
+      }
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.#active.delete(runId);
+      await deps.runs.releaseLease(lease).catch(() => undefined);
+    }
+  }
+
+  /** Cancels a run: aborts it in this process, or marks it cancelled in the store (compare-and-set). */
+  async cancel(runId: string, reason = 'cancelled by request'): Promise<Run> {
+    const local = this.#active.get(runId);
+    if (local) {
+      local.abort(new AutonomaError('cancelled', reason));
+      return this.get(runId);
+    }
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const run = await this.get(runId);
+      if (isTerminal(run.status)) throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+      const result = await this.#deps.runs.transition(
+        runId,
+        { status: run.status, version: run.version },
+        { status: 'cancelled', reason, now: this.#deps.clock.now() },
+        [{ type: 'run-end', status: 'cancelled', reason, usage: run.usage }],
+      );
+      if (result) return result.run;
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /** Resolves a pending approval; a second resolution of the same call is a no-op. */
+  async resolveApproval(
+    runId: string,
+    callId: string,
+    approved: boolean,
+    reason: string | undefined,
+    by: string,
+  ): Promise<{ run: Run; changed: boolean }> {
+    const deps = this.#deps;
+    const run = await this.get(runId);
+    const record = await deps.toolCalls.get(callId);
+    if (!record || record.runId !== runId) throw notFound('tool call', callId);
+    if (record.status !== 'awaiting_approval') return { run, changed: false };
+    const now = deps.clock.now();
+    const changed = await deps.toolCalls.resolve(
+      callId,
+      'awaiting_approval',
+      approved ? 'approved' : 'denied',
+      approved ? null : { code: 'denied', message: reason ?? 'denied' },
+      now,
+    );
+    if (!changed) return { run, changed: false };
+    await deps.audit.append({
+      orgId: run.orgId,
+      actor: by,
+      action: approved ? 'approval.approve' : 'approval.deny',
+      target: callId,
+      detail: { runId, ...(reason ? { reason } : {}) },
+      at: now,
+    });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const current = await this.get(runId);
+      if (current.status !== 'waiting_approval') {
+        await deps.runs.appendEvents(
+          runId,
+          [{ type: 'approval-resolve', callId, approved, ...(reason ? { reason } : {}), by }],
+          now,
+        );
+        return { run: current, changed: true };
+      }
+      const result = await deps.runs.transition(
+        runId,
+        { status: current.status, version: current.version },
+        { status: 'queued', now },
+        [{ type: 'approval-resolve', callId, approved, ...(reason ? { reason } : {}), by }],
+      );
+      if (result) return { run: result.run, changed: true };
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /** Runs that were interrupted (not terminal, lease free or stale), oldest first. */
+  async interrupted(limit = 100): Promise<Run[]> {
+    const candidates = await this.#deps.runs.resumable(this.#deps.orgId, this.#deps.clock.now(), limit);
+    return candidates.filter((run) => run.status === 'running' || run.status === 'queued');
+  }
+
+  async #agentOf(run: Run): Promise<Agent> {
+    const agent = await this.#deps.agents.get(run.orgId, run.agentId);
+    if (!agent) throw notFound('agent', run.agentId);
+    return agent;
+  }
+
+  #heartbeat(lease: Lease, ttl: number, controller: AbortController): ReturnType<typeof setInterval> {
+    const timer = setInterval(
+      () => {
+        this.#deps.runs
+          .renewLease(lease, this.#deps.clock.now(), ttl)
+          .then((kept) => {
+            if (!kept) controller.abort(new AutonomaError('fenced', `lease on run ${lease.runId} was lost`));
+          })
+          .catch(() => undefined);
+      },
+      Math.max(1000, Math.floor(ttl / 3)),
+    );
+    timer.unref();
+    return timer;
+  }
+}
