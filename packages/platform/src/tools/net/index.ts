@@ -1,0 +1,5 @@
+export * from './address-policy.ts';
+export * from './allowlist.ts';
+export * from './guarded-lookup.ts';
+export * from './guarded-request.ts';
+export * from './ip-address.ts';
