@@ -225,7 +225,10 @@ export const actionStats = pgTable(
     updatedAt: epochMs('updated_at').notNull(),
   },
   (table) => [
-    primaryKey({ name: 'action_stats_pkey', columns: [table.orgId, table.agentId, table.signature, table.action] }),
+    primaryKey({
+      name: 'action_stats_pkey',
+      columns: [table.orgId, table.agentId, table.signature, table.action],
+    }),
   ],
 );
 

@@ -1,0 +1,134 @@
+/**
+ * `createDatabase`: opens the embedded (PGlite) or cluster (PostgreSQL) store and wires the shared
+ * repositories onto it. Only the opening code differs between the two (`pglite/`, `postgres/`).
+ */
+import type {
+  AgentStore,
+  AuditLog,
+  MemoryStore,
+  PlanStore,
+  RunStore,
+  SettingsStore,
+  StatsStore,
+  ToolCallJournal,
+} from '@autonoma/core';
+import { sql } from 'drizzle-orm';
+import { queryRows, type DriverCounters, type OpenedDriver, type StoreDatabase } from './driver.ts';
+import { createMigrator, type Migration, type MigrationState } from './migrator.ts';
+import { openPglite } from './pglite/open-pglite.ts';
+import { openPostgres } from './postgres/open-postgres.ts';
+import { createAgentStore } from './repositories/agent-store.ts';
+import { createAuditLog } from './repositories/audit-log.ts';
+import { createMemoryStore } from './repositories/memory-store.ts';
+import { createPlanStore } from './repositories/plan-store.ts';
+import { createRunStore } from './repositories/run-store.ts';
+import { createSettingsStore } from './repositories/settings-store.ts';
+import { createStatsStore } from './repositories/stats-store.ts';
+import { createToolCallJournal } from './repositories/tool-call-journal.ts';
+
+/** Options shared by both kinds. */
+interface CommonOptions {
+  /** Where notices go (e.g. "pgvector unavailable, migration skipped"). @default no output */
+  log?: (message: string) => void;
+  /** Migrations to apply instead of the committed ones (tests). */
+  migrations?: Migration[];
+}
+
+/** How to open the store. */
+export type DatabaseOptions =
+  | (CommonOptions & {
+      kind: 'pglite';
+      /** Data directory (locked while open); in memory when absent. Migrates on open. */
+      dir?: string;
+    })
+  | (CommonOptions & {
+      kind: 'postgres';
+      /** A `postgres://` URL (DATABASE_URL). Does not migrate on open: call `migrate()`. */
+      url: string;
+      /** @default 10 */
+      poolSize?: number;
+    });
+
+/** Every port the store implements. */
+export interface Stores {
+  runs: RunStore;
+  toolCalls: ToolCallJournal;
+  agents: AgentStore;
+  memories: MemoryStore;
+  stats: StatsStore;
+  plans: PlanStore;
+  audit: AuditLog;
+  settings: SettingsStore;
+}
+
+/** An opened store. */
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly stores: Stores;
+  /** The Drizzle database, for adapters that need tables without a port yet (users, jobs…). */
+  readonly drizzle: StoreDatabase;
+  /** Applies pending migrations; returns the names applied now. */
+  migrate(): Promise<{ applied: string[]; skipped: string[] }>;
+  /** Applied and pending migrations (for `autonoma doctor`). */
+  migrationState(): Promise<MigrationState>;
+  /** Throws a `dependency_unavailable` error when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Work sent to the driver since open: statements, commits and parameter bytes. */
+  stats(): DriverCounters;
+}
+
+const hasVectorColumn = async (db: StoreDatabase): Promise<boolean> => {
+  const rows = await queryRows(
+    db,
+    sql`SELECT 1 FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'memories' AND column_name = 'embedding_vector'`,
+  );
+  return rows.length > 0;
+};
+
+/** Opens a store. PGlite migrates on open; PostgreSQL waits for `migrate()`. */
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  const driver: OpenedDriver =
+    options.kind === 'pglite'
+      ? await openPglite({ ...(options.dir === undefined ? {} : { dir: options.dir }) })
+      : await openPostgres({ url: options.url, poolSize: options.poolSize, log: options.log });
+  const { db } = driver;
+  const migrator = createMigrator(db, { migrations: options.migrations, log: options.log });
+  let vector = false;
+  const refreshVector = async (): Promise<void> => {
+    vector = await hasVectorColumn(db);
+  };
+  const migrate = async (): Promise<{ applied: string[]; skipped: string[] }> => {
+    const result = await migrator.migrate();
+    await refreshVector();
+    return result;
+  };
+  try {
+    if (options.kind === 'pglite') await migrate();
+    else await refreshVector();
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  const vectorSearch = (): boolean => vector;
+  return {
+    kind: options.kind,
+    drizzle: db,
+    stores: {
+      runs: createRunStore(db),
+      toolCalls: createToolCallJournal(db),
+      agents: createAgentStore(db),
+      memories: createMemoryStore(db, vectorSearch),
+      stats: createStatsStore(db),
+      plans: createPlanStore(db, vectorSearch),
+      audit: createAuditLog(db),
+      settings: createSettingsStore(db),
+    },
+    migrate,
+    migrationState: () => migrator.state(),
+    ping: () => driver.ping(),
+    close: () => driver.close(),
+    stats: () => ({ ...driver.counters }),
+  };
+}

@@ -1,0 +1,119 @@
+/** Opens the cluster store: a node-postgres pool on `DATABASE_URL`. */
+import { AutonomaError, dependencyError, describeError, userError } from '@autonoma/core';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import {
+  createCounters,
+  extensionAvailable,
+  parameterBytes,
+  type DriverCounters,
+  type OpenedDriver,
+  type StoreDatabase,
+} from '../driver.ts';
+
+/** Options of the PostgreSQL store. */
+export interface PostgresOptions {
+  url: string;
+  /** @default 10 */
+  poolSize?: number;
+  /** Where pool errors are reported. */
+  log?: (message: string) => void;
+}
+
+/** Validates a PostgreSQL URL without ever echoing it (it may carry a password). */
+export function parsePostgresUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidUrl('it is not a URL');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw invalidUrl(`the scheme is '${parsed.protocol.replace(/:$/, '')}'`);
+  }
+  if (parsed.hostname === '' && !parsed.searchParams.has('host')) throw invalidUrl('the host is missing');
+  return parsed;
+}
+
+const invalidUrl = (why: string): AutonomaError =>
+  userError(
+    'invalid_config',
+    `DATABASE_URL is not a valid PostgreSQL URL (${why}); expected postgres://user:password@host:5432/database`,
+    { key: 'DATABASE_URL' },
+  );
+
+/** Maps a connection failure to one line naming host and port (never the password). */
+export function unreachable(url: URL, error: unknown): AutonomaError {
+  const host = url.hostname || url.searchParams.get('host') || 'localhost';
+  const port = url.port || '5432';
+  const code = (error as { code?: unknown }).code;
+  const reason =
+    typeof code === 'string' && /^E[A-Z]+$/.test(code)
+      ? code
+      : typeof code === 'string'
+        ? `${code} ${describeError(error)}`
+        : describeError(error);
+  return dependencyError(`cannot reach PostgreSQL at ${host}:${port}: ${reason}`, error);
+}
+
+/** Counts statements, commits and parameter bytes on every pooled client. */
+function countClient(client: pg.PoolClient, counters: DriverCounters): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  let inTransaction = false;
+  const counting = (...args: unknown[]): unknown => {
+    const [first, second] = args;
+    const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    const values = Array.isArray(second) ? second : (first as { values?: unknown[] } | undefined)?.values;
+    const verb = text.trimStart().slice(0, 8).toLowerCase();
+    counters.statements += 1;
+    counters.bytesWritten += parameterBytes(values);
+    if (verb.startsWith('begin')) inTransaction = true;
+    else if (verb.startsWith('commit')) {
+      inTransaction = false;
+      counters.commits += 1;
+    } else if (verb.startsWith('rollback')) inTransaction = false;
+    else if (!inTransaction) counters.commits += 1;
+    return original(...args);
+  };
+  Object.defineProperty(client, 'query', { value: counting, configurable: true, writable: true });
+}
+
+/** Opens a pool and checks that the server answers; does not migrate. */
+export async function openPostgres(options: PostgresOptions): Promise<OpenedDriver> {
+  const url = parsePostgresUrl(options.url);
+  const counters = createCounters();
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
+  pool.on('connect', (client) => countClient(client, counters));
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', (error) => options.log?.(`postgres pool error: ${describeError(error)}`));
+  const db: StoreDatabase = drizzle({ client: pool });
+  const ping = async (): Promise<void> => {
+    try {
+      await pool.query('SELECT 1');
+    } catch (error) {
+      throw unreachable(url, error);
+    }
+  };
+  try {
+    await ping();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+  let closed = false;
+  return {
+    db,
+    counters,
+    vectorAvailable: () => extensionAvailable(db, 'vector'),
+    ping,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

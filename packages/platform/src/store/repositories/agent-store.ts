@@ -1,0 +1,52 @@
+/** Agents, unique by name within an organization. */
+import type { Agent, AgentSpec, AgentStore } from '@autonoma/core';
+import { sql } from 'drizzle-orm';
+import { queryRows, type StoreDatabase } from '../driver.ts';
+import { toNumber } from './values.ts';
+
+const agentFromRow = (row: Record<string, unknown>): Agent => ({
+  ...(row.spec as AgentSpec),
+  id: String(row.id),
+  orgId: String(row.org_id),
+  createdAt: toNumber(row.created_at),
+  updatedAt: toNumber(row.updated_at),
+});
+
+/** Creates the {@link AgentStore} over a Drizzle database. */
+export function createAgentStore(db: StoreDatabase): AgentStore {
+  return {
+    async upsert(orgId, spec, ids) {
+      // Same name in the same org updates the spec and keeps the original id.
+      const rows = await queryRows(
+        db,
+        sql`INSERT INTO agents (id, org_id, name, spec, created_at, updated_at)
+            VALUES (${ids.id}, ${orgId}, ${spec.name}, ${JSON.stringify(spec)}::jsonb, ${ids.now}::bigint, ${ids.now}::bigint)
+            ON CONFLICT (org_id, name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at
+            RETURNING *`,
+      );
+      const row = rows[0];
+      if (row === undefined) throw new Error('agent upsert returned no row');
+      return agentFromRow(row);
+    },
+    async get(orgId, idOrName) {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM agents WHERE org_id = ${orgId} AND (id = ${idOrName} OR name = ${idOrName})
+            ORDER BY (id = ${idOrName}) DESC LIMIT 1`,
+      );
+      const row = rows[0];
+      return row === undefined ? undefined : agentFromRow(row);
+    },
+    async list(orgId) {
+      const rows = await queryRows(db, sql`SELECT * FROM agents WHERE org_id = ${orgId} ORDER BY name`);
+      return rows.map(agentFromRow);
+    },
+    async delete(orgId, idOrName) {
+      const rows = await queryRows(
+        db,
+        sql`DELETE FROM agents WHERE org_id = ${orgId} AND (id = ${idOrName} OR name = ${idOrName}) RETURNING id`,
+      );
+      return rows.length > 0;
+    },
+  };
+}

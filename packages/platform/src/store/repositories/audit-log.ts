@@ -1,0 +1,108 @@
+/**
+ * The append-only audit log, hash-chained per organization: `hash = sha256(prevHash + canonical JSON of
+ * the entry)`. Appends of one organization are serialized by a transaction-scoped advisory lock, so
+ * concurrent appends never fork the chain.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEntry, AuditLog, AuditRecord } from '@autonoma/core';
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows, type StoreDatabase } from '../driver.ts';
+import { toNumber } from './values.ts';
+
+/** JSON with object keys sorted at every level, so jsonb's key reordering does not change hashes. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+/** The hash of an entry chained after `prevHash`. */
+export const auditHash = (prevHash: string, entry: AuditEntry): string =>
+  createHash('sha256')
+    .update(
+      prevHash +
+        canonicalJson({
+          orgId: entry.orgId,
+          actor: entry.actor,
+          action: entry.action,
+          target: entry.target,
+          detail: entry.detail,
+          at: entry.at,
+        }),
+    )
+    .digest('hex');
+
+const recordFromRow = (row: Record<string, unknown>): AuditRecord => ({
+  id: toNumber(row.id),
+  orgId: String(row.org_id),
+  actor: String(row.actor),
+  action: String(row.action),
+  target: String(row.target),
+  detail: row.detail as Record<string, unknown>,
+  at: toNumber(row.at),
+  prevHash: String(row.prev_hash),
+  hash: String(row.hash),
+});
+
+const lockOrg = (orgId: string): SQL =>
+  sql`SELECT pg_advisory_xact_lock(hashtextextended(${`audit:${orgId}`}, 0))`;
+
+/** Creates the {@link AuditLog} over a Drizzle database. */
+export function createAuditLog(db: StoreDatabase): AuditLog {
+  return {
+    async append(entry) {
+      return db.transaction(async (tx) => {
+        await tx.execute(lockOrg(entry.orgId));
+        const last = await queryRows(
+          tx,
+          sql`SELECT hash FROM audit_log WHERE org_id = ${entry.orgId} ORDER BY id DESC LIMIT 1`,
+        );
+        const prevHash = last[0] === undefined ? '' : String(last[0].hash);
+        const hash = auditHash(prevHash, entry);
+        const rows = await queryRows(
+          tx,
+          sql`INSERT INTO audit_log (org_id, actor, action, target, detail, at, prev_hash, hash)
+              VALUES (${entry.orgId}, ${entry.actor}, ${entry.action}, ${entry.target},
+                ${JSON.stringify(entry.detail)}::jsonb, ${entry.at}::bigint, ${prevHash}, ${hash})
+              RETURNING *`,
+        );
+        const row = rows[0];
+        if (row === undefined) throw new Error('audit insert returned no row');
+        return recordFromRow(row);
+      });
+    },
+
+    async list(filter) {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM audit_log WHERE org_id = ${filter.orgId}
+              ${filter.action === undefined ? sql`` : sql`AND action = ${filter.action}`}
+              ${filter.target === undefined ? sql`` : sql`AND target = ${filter.target}`}
+              ${filter.afterId === undefined ? sql`` : sql`AND id > ${filter.afterId}::bigint`}
+            ORDER BY id LIMIT ${filter.limit ?? 100}`,
+      );
+      return rows.map(recordFromRow);
+    },
+
+    async verify(orgId) {
+      let prevHash = '';
+      let afterId = 0;
+      for (;;) {
+        const rows = await queryRows(
+          db,
+          sql`SELECT * FROM audit_log WHERE org_id = ${orgId} AND id > ${afterId}::bigint ORDER BY id LIMIT 1000`,
+        );
+        if (rows.length === 0) return null;
+        for (const row of rows) {
+          const record = recordFromRow(row);
+          if (record.prevHash !== prevHash || auditHash(prevHash, record) !== record.hash) return record.id;
+          prevHash = record.hash;
+          afterId = record.id;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Reusable plans: the best plan for an exact goal signature, else the most similar plan by embedding
+ * cosine (pgvector's HNSW index where installed; otherwise cosine over `real[]` in SQL — an agent has
+ * few plans, and the scan is bounded to its own).
+ */
+import type { PlanStore, ReusablePlan } from '@autonoma/core';
+import { sql } from 'drizzle-orm';
+import { queryRows, type StoreDatabase } from '../driver.ts';
+import { cosineSql } from './similarity.ts';
+import { realArrayLiteral, toNumber, toNumberArray, vectorDimension, vectorLiteral } from './values.ts';
+
+const planFromRow = (row: Record<string, unknown>): ReusablePlan => ({
+  id: String(row.id),
+  orgId: String(row.org_id),
+  agentId: String(row.agent_id),
+  signature: String(row.signature),
+  goalText: String(row.goal_text),
+  embedding: toNumberArray(row.embedding),
+  steps: row.steps as ReusablePlan['steps'],
+  successes: toNumber(row.successes),
+  failures: toNumber(row.failures),
+  createdAt: toNumber(row.created_at),
+  updatedAt: toNumber(row.updated_at),
+});
+
+/** Laplace-smoothed success rate: the "best" plan for a signature. */
+const successRate = sql.raw('(successes + 1)::float8 / (successes + failures + 2)');
+
+/** Creates the {@link PlanStore}; `vectorSearch` says whether the pgvector columns exist. */
+export function createPlanStore(db: StoreDatabase, vectorSearch: () => boolean): PlanStore {
+  return {
+    async save(plan) {
+      const rows = await queryRows(
+        db,
+        sql`INSERT INTO plans (id, org_id, agent_id, signature, goal_text, embedding, steps, successes, failures, created_at, updated_at)
+            VALUES (${plan.id}, ${plan.orgId}, ${plan.agentId}, ${plan.signature}, ${plan.goalText},
+              ${realArrayLiteral(plan.embedding)}::real[], ${JSON.stringify(plan.steps)}::jsonb, ${plan.successes}::int,
+              ${plan.failures}::int, ${plan.createdAt}::bigint, ${plan.updatedAt}::bigint)
+            ON CONFLICT (id) DO UPDATE SET signature = excluded.signature, goal_text = excluded.goal_text,
+              embedding = excluded.embedding, steps = excluded.steps, successes = excluded.successes,
+              failures = excluded.failures, updated_at = excluded.updated_at
+            RETURNING *`,
+      );
+      const row = rows[0];
+      if (row === undefined) throw new Error('plan upsert returned no row');
+      return planFromRow(row);
+    },
+
+    async find(query) {
+      const exact = await queryRows(
+        db,
+        sql`SELECT * FROM plans WHERE org_id = ${query.orgId} AND agent_id = ${query.agentId}
+              AND signature = ${query.signature}
+            ORDER BY ${successRate} DESC, updated_at DESC LIMIT 1`,
+      );
+      if (exact[0] !== undefined) return { plan: planFromRow(exact[0]), similarity: 1 };
+      if (query.embedding === null || query.embedding.length === 0) return undefined;
+      const useVector = vectorSearch() && query.embedding.length === vectorDimension;
+      const literal = realArrayLiteral(query.embedding);
+      const rows = useVector
+        ? await queryRows(
+            db,
+            sql`SELECT * FROM (
+                  SELECT *, 1 - (embedding_vector <=> ${vectorLiteral(query.embedding)}::vector) AS similarity FROM plans
+                  WHERE org_id = ${query.orgId} AND agent_id = ${query.agentId} AND embedding_vector IS NOT NULL
+                  ORDER BY embedding_vector <=> ${vectorLiteral(query.embedding)}::vector LIMIT 20
+                ) nearest WHERE similarity >= ${query.minSimilarity}::float8
+                ORDER BY similarity DESC, ${successRate} DESC LIMIT 1`,
+          )
+        : await queryRows(
+            db,
+            sql`SELECT * FROM (
+                  SELECT *, ${cosineSql(sql.raw('embedding'), literal)} AS similarity FROM plans
+                  WHERE org_id = ${query.orgId} AND agent_id = ${query.agentId} AND embedding IS NOT NULL
+                ) scored WHERE similarity >= ${query.minSimilarity}::float8
+                ORDER BY similarity DESC, ${successRate} DESC LIMIT 1`,
+          );
+      const row = rows[0];
+      return row === undefined ? undefined : { plan: planFromRow(row), similarity: toNumber(row.similarity) };
+    },
+
+    async recordOutcome(id, success, now) {
+      await db.execute(
+        sql`UPDATE plans SET successes = successes + ${success ? 1 : 0}::int, failures = failures + ${success ? 0 : 1}::int,
+              updated_at = ${now}::bigint
+            WHERE id = ${id}`,
+      );
+    },
+
+    async list(orgId, agentId) {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM plans WHERE org_id = ${orgId}
+              ${agentId === undefined ? sql`` : sql`AND agent_id = ${agentId}`}
+            ORDER BY updated_at DESC, id`,
+      );
+      return rows.map(planFromRow);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/** The tool-call journal: calls are recorded (fenced by the run lease) before they execute. */
+import { conflict, type Lease, type ToolCallJournal, type ToolCallRecord } from '@autonoma/core';
+import { sql } from 'drizzle-orm';
+import { queryRows, type StoreDatabase } from '../driver.ts';
+import { terminalList } from './run-rows.ts';
+import { fromJson, jsonParameter, toNumber } from './values.ts';
+
+/** A journal record from a raw `tool_calls` row (or its `row_to_json`). */
+export const toolCallFromRow = (row: Record<string, unknown>): ToolCallRecord => ({
+  key: String(row.key),
+  runId: String(row.run_id),
+  step: toNumber(row.step),
+  callIndex: toNumber(row.call_index),
+  tool: String(row.tool),
+  args: fromJson(row.args),
+  argsHash: String(row.args_hash),
+  status: String(row.status) as ToolCallRecord['status'],
+  result: fromJson(row.result),
+  idempotent: row.idempotent === true,
+  createdAt: toNumber(row.created_at),
+  updatedAt: toNumber(row.updated_at),
+});
+
+/** Creates the {@link ToolCallJournal} over a Drizzle database. */
+export function createToolCallJournal(db: StoreDatabase): ToolCallJournal {
+  const get = async (key: string): Promise<ToolCallRecord | undefined> => {
+    const row = (await queryRows(db, sql`SELECT * FROM tool_calls WHERE key = ${key}`))[0];
+    return row === undefined ? undefined : toolCallFromRow(row);
+  };
+  return {
+    async begin(lease: Lease, record) {
+      // One statement: insert only while the lease is current, keep the first record of a key, and
+      // report which happened.
+      const rows = await queryRows(
+        db,
+        sql`WITH leased AS (
+              SELECT 1 FROM runs
+              WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
+                AND status NOT IN ${terminalList}
+            ), inserted AS (
+              INSERT INTO tool_calls (key, run_id, step, call_index, tool, args, args_hash, status, result, idempotent, created_at, updated_at)
+              SELECT ${record.key}, ${lease.runId}, ${record.step}::int, ${record.callIndex}::int, ${record.tool},
+                ${jsonParameter(record.args)}::jsonb, ${record.argsHash}, ${record.status}, NULL, ${record.idempotent},
+                ${record.createdAt}::bigint, ${record.createdAt}::bigint
+              WHERE EXISTS (SELECT 1 FROM leased)
+              ON CONFLICT (key) DO NOTHING
+              RETURNING *
+            )
+            SELECT EXISTS (SELECT 1 FROM leased) AS leased,
+              (SELECT row_to_json(i) FROM inserted i) AS inserted,
+              (SELECT row_to_json(t) FROM tool_calls t WHERE t.key = ${record.key}) AS existing`,
+      );
+      const row = rows[0] ?? {};
+      if (row.leased !== true) {
+        throw conflict(
+          'fenced',
+          `the lease on run '${lease.runId}' (epoch ${lease.epoch}) is no longer held`,
+          {
+            runId: lease.runId,
+            epoch: lease.epoch,
+          },
+        );
+      }
+      const inserted = row.inserted as Record<string, unknown> | null;
+      if (inserted !== null) return { record: toolCallFromRow(inserted), created: true };
+      const existing = row.existing as Record<string, unknown> | null;
+      if (existing !== null) return { record: toolCallFromRow(existing), created: false };
+      // A concurrent insert committed after this statement's snapshot: read it now.
+      const latest = await get(record.key);
+      if (latest === undefined)
+        throw conflict('conflict', `tool call '${record.key}' could not be journalled`);
+      return { record: latest, created: false };
+    },
+
+    get,
+
+    async listForRun(runId: string) {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM tool_calls WHERE run_id = ${runId} ORDER BY step, call_index`,
+      );
+      return rows.map(toolCallFromRow);
+    },
+
+    async resolve(key, from, to, result, now) {
+      const rows = await queryRows(
+        db,
+        sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
+            WHERE key = ${key} AND status = ${from}
+            RETURNING key`,
+      );
+      return rows.length > 0;
+    },
+  };
+}
