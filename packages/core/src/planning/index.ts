@@ -4,3 +4,6 @@ export * from './heuristic.ts';
 export * from './plan.ts';
 export * from './replan.ts';
 export * from './tool-actions.ts';
+export * from './brain-state.ts';
+export * from './plan-execution.ts';
+export * from './planner-steps.ts';
