@@ -3,6 +3,7 @@ import { SequentialIds } from '@autonoma/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbedder, createModelBrain, createModelCaller } from '../../src/brains/model-brain.ts';
 import { resolveEmbeddingSettings, resolveModelSettings } from '../../src/brains/model-settings.ts';
+import { startAnthropicFixture } from '../fixtures/anthropic-server.ts';
 import { isRecord, startOpenAiFixture, type Fixture, type FixtureScript } from '../fixtures/openai-server.ts';
 import { createContext, RecordingClock } from './brain-context.ts';
 
@@ -86,6 +87,31 @@ describe('model caller', () => {
     const error = await rejection(caller.generate('hi'));
     expect(error.code).toBe('model_malformed');
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('model caller over Anthropic', () => {
+  it('generates text from a non-streamed messages answer', async () => {
+    fixture = await startAnthropicFixture([
+      { kind: 'text', text: 'A short haiku.', usage: { inputTokens: 20, outputTokens: 6 } },
+    ]);
+    const caller = createModelCaller(
+      resolveModelSettings({
+        model: 'anthropic:claude-haiku-4-5',
+        baseUrl: `${fixture.url}/v1`,
+        anthropicApiKey: apiKey,
+      }),
+    );
+    const result = await caller.generate('Write a haiku');
+    expect(result).toMatchObject({
+      text: 'A short haiku.',
+      usage: { inputTokens: 20, outputTokens: 6 },
+      priced: true,
+    });
+    expect(fixture.requests[0]?.body).toMatchObject({
+      model: 'claude-haiku-4-5',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Write a haiku' }] }],
+    });
   });
 });
 
