@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
 import type { BuiltinToolOptions } from './options.ts';
@@ -24,7 +24,19 @@ async function finalTarget(root: string, target: string, shown: string): Promise
   const parentReady = await prepareParent(root, target, shown);
   const stats = await lstat(parentReady).catch(() => undefined);
   if (!stats) return parentReady;
-  if (stats.isSymbolicLink()) return resolveExisting(root, parentReady, shown);
+  if (stats.isSymbolicLink()) {
+    const exists = await stat(parentReady).then(
+      () => true,
+      () => false,
+    );
+    // Writing through a dangling link would create its target wherever it points.
+    if (!exists)
+      throw new ToolError(
+        'dangling_symlink',
+        `'${shown}' is a symlink to nothing; it is not written through`,
+      );
+    return resolveExisting(root, parentReady, shown);
+  }
   if (stats.isDirectory()) throw new ToolError('is_directory', `'${shown}' is a directory`);
   if (!stats.isFile()) throw new ToolError('special_file', `'${shown}' is not a regular file`);
   return parentReady;

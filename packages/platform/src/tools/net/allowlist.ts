@@ -1,6 +1,6 @@
 import { userError } from '@autonoma/core';
 import type { Cidr, IpAddress } from './ip-address.ts';
-import { cidrContains, lowIpv4, parseCidr, parseIp } from './ip-address.ts';
+import { cidrContains, lowIpv4, parseCidr } from './ip-address.ts';
 
 /** One destination an operator opened despite the SSRF guard. */
 export type AllowEntry =

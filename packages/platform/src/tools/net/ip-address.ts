@@ -20,7 +20,7 @@ function parseIpv4(text: string): bigint {
 }
 
 function parseIpv6(text: string): bigint {
-  let groups: number[] = [];
+  let groups: number[];
   let body = text;
   // An embedded dotted IPv4 tail (`::ffff:127.0.0.1`) counts as the last two groups.
   const lastColon = body.lastIndexOf(':');
