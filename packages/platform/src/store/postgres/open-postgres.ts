@@ -1,5 +1,6 @@
 /** Opens the cluster store: a node-postgres pool on `DATABASE_URL`. */
-import { AutonomaError, dependencyError, describeError, userError } from '@autonoma/core';
+import type { AutonomaError } from '@autonoma/core';
+import { dependencyError, describeError, userError } from '@autonoma/core';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import {
