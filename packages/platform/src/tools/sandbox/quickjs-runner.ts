@@ -143,21 +143,22 @@ export async function runJavaScript(
   const deadline = Date.now() + limits.timeoutMs;
   runtime.setInterruptHandler(() => Date.now() > deadline || signal?.aborted === true);
   const context = runtime.newContext();
+  const owned = new Set<QuickJSHandle>();
+  const own = (handle: QuickJSHandle): QuickJSHandle => (owned.add(handle), handle);
   const done = (value: unknown, error?: JavaScriptResult['error']): JavaScriptResult =>
     error ? { value, logs, logsTruncated, error } : { value, logs, logsTruncated };
   try {
     installConsole(context, sink);
     const { type, result } = evaluate(context, code);
-    if (result.error) return done(null, describeGuestError(context, result.error, limits));
-    const settled = settle(context, runtime, result.value);
+    if (result.error) return done(null, describeGuestError(context, own(result.error), limits));
+    const settled = settle(context, runtime, own(result.value));
     if (settled.kind === 'never')
       return done(null, { name: 'Error', message: 'the result promise never settled' });
-    if (settled.kind === 'error') return done(null, describeGuestError(context, settled.handle, limits));
-    let valueHandle = settled.handle;
+    if (settled.kind === 'error') return done(null, describeGuestError(context, own(settled.handle), limits));
+    let valueHandle = own(settled.handle);
     if (type === 'module' && context.typeof(valueHandle) === 'object') {
-      const fallback = context.getProp(valueHandle, 'default');
+      const fallback = own(context.getProp(valueHandle, 'default'));
       if (context.typeof(fallback) !== 'undefined') valueHandle = fallback;
-      else fallback.dispose();
     }
     return done(serialize(context, valueHandle, limits.maxOutputBytes));
   } catch (error: unknown) {
@@ -165,11 +166,17 @@ export async function runJavaScript(
     if (error instanceof RangeError) return done(null, { name: 'RangeError', message: 'stack overflow' });
     return done(null, { name: 'Error', message: error instanceof Error ? error.message : String(error) });
   } finally {
-    try {
-      context.dispose();
-      runtime.dispose();
-    } catch {
-      // A guest that ran out of memory can leave the runtime undisposable; the module is discarded anyway.
-    }
+    release(context, runtime, owned);
+  }
+}
+
+/** Frees handles, context and runtime. A runtime left inconsistent by a limit is dropped with its module. */
+function release(context: QuickJSContext, runtime: QuickJSRuntime, owned: Set<QuickJSHandle>): void {
+  try {
+    for (const handle of owned) if (handle.alive) handle.dispose();
+    context.dispose();
+    runtime.dispose();
+  } catch {
+    // The whole WebAssembly module is per call and is garbage-collected with everything in it.
   }
 }
