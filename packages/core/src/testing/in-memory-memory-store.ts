@@ -17,7 +17,15 @@ export function cosineSimilarity(a: readonly number[] | null, b: readonly number
   return normA > 0 && normB > 0 ? dot / (Math.sqrt(normA) * Math.sqrt(normB)) : null;
 }
 
-const words = (text: string): Set<string> => new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+/** Common English stop words, ignored like PostgreSQL's `english` text-search configuration does. */
+const stopWords = new Set(
+  'a an and are as at be but by did do does for from had has have how i if in is it its of on or so than that the their then there these they this to was were what when where which who why will with you your'.split(
+    ' ',
+  ),
+);
+
+const words = (text: string): Set<string> =>
+  new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((word) => !stopWords.has(word)));
 
 /**
  * Text relevance in 0..1 shaped like `ts_rank(…, 32)`: each shared word adds to a rank r, reported as
