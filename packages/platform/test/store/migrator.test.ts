@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, parseMigration, type Database, type Migration } from '../../src/store/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from './postgres-helpers.ts';
+
+const tableExists = async (database: Database, name: string): Promise<boolean> => {
+  const result = await database.drizzle.execute(sql`SELECT to_regclass(${name}) IS NOT NULL AS present`);
+  return (result as unknown as { rows: { present: boolean }[] }).rows[0]?.present === true;
+};
+
+describe('migrator [postgres]', () => {
+  let scratch: ScratchDatabase;
+  const opened: Database[] = [];
+  const open = async (migrations?: Migration[]): Promise<Database> => {
+    const database = await createDatabase({
+      kind: 'postgres',
+      url: scratch.url,
+      ...(migrations === undefined ? {} : { migrations }),
+    });
+    opened.push(database);
+    return database;
+  };
+  beforeAll(async () => {
+    scratch = await createScratchDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((database) => database.close()));
+    await scratch?.drop();
+  });
+
+  it('does not migrate on open, reports pending, and applies each file once under concurrency', async () => {
+    const [first, second, third] = [await open(), await open(), await open()];
+    expect(await first.migrationState()).toEqual({ applied: [], pending: ['0000_init'], skipped: ['0001_pgvector'] });
+    expect(await tableExists(first, 'runs')).toBe(false);
+    const results = await Promise.all([first.migrate(), second.migrate(), third.migrate()]);
+    expect(results.flatMap((result) => result.applied)).toEqual(['0000_init']);
+    expect(results.every((result) => result.skipped.join() === '0001_pgvector')).toBe(true);
+    expect(await first.migrationState()).toEqual({
+      applied: ['0000_init'],
+      pending: [],
+      skipped: ['0001_pgvector'],
+    });
+    expect(await first.migrate()).toEqual({ applied: [], skipped: ['0001_pgvector'] });
+    expect(await tableExists(first, 'runs')).toBe(true);
+  });
+
+  it('rolls a failing migration back completely and keeps the ones before it', async () => {
+    const migrations = [
+      parseMigration('0100_good', 'CREATE TABLE migrator_good (id int);'),
+      parseMigration(
+        '0101_bad',
+        'CREATE TABLE migrator_half (id int);\n--> statement-breakpoint\nINSERT INTO migrator_missing VALUES (1);',
+      ),
+    ];
+    const database = await open(migrations);
+    const error: unknown = await database.migrate().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'migration_failed' });
+    expect(String((error as Error).message)).toMatch(/0101_bad failed and was rolled back: .*migrator_missing/);
+    expect(await tableExists(database, 'migrator_good')).toBe(true);
+    expect(await tableExists(database, 'migrator_half')).toBe(false);
+    const state = await database.migrationState();
+    expect(state.applied).toContain('0100_good');
+    expect(state.pending).toEqual(['0101_bad']);
+  });
+
+  it('refuses a migration changed after it was applied', async () => {
+    const database = await open([parseMigration('0100_good', 'CREATE TABLE migrator_good (id bigint);')]);
+    await expect(database.migrate()).rejects.toMatchObject({ code: 'migration_checksum_mismatch' });
+  });
+
+  it('parses the extension requirement and statement breakpoints', () => {
+    const migration = parseMigration(
+      '0001_x',
+      '-- autonoma:requires-extension vector\nCREATE EXTENSION vector;\n--> statement-breakpoint\n-- only a comment\n',
+    );
+    expect(migration.requiresExtension).toBe('vector');
+    expect(migration.statements).toEqual(['-- autonoma:requires-extension vector\nCREATE EXTENSION vector;']);
+    expect(migration.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
