@@ -83,7 +83,7 @@ export interface ScanLimits {
   signal: AbortSignal;
 }
 
-const markerPattern = /\b(TODO|FIXME|HACK|XXX)\b[:(\s-]*(.*)$/;
+const markerPattern = /\b(TODO|FIXME|HACK|XXX)\b(?:\(([^)]*)\))?[:\s-]*(.*)$/;
 
 /** The language of a file name by extension, `Other` when unknown. */
 export const languageOf = (file: string): string => languages[extname(file).toLowerCase()] ?? 'Other';
@@ -140,18 +140,12 @@ export async function scanTree(
       const lines = bytes.toString('utf8').split(/\r?\n/);
       const lineCount = lines.length - (lines.at(-1) === '' ? 1 : 0);
       files.push({ file, language: languageOf(file), bytes: size, lines: lineCount });
-      lines.forEach((text, index) => {
-        const match = markerPattern.exec(text);
+      lines.forEach((content, index) => {
+        const match = markerPattern.exec(content);
         if (!match || markers.length >= limits.maxMarkers) return;
-        markers.push({
-          file,
-          line: index + 1,
-          tag: match[1] ?? 'TODO',
-          text: (match[2] ?? '')
-            .replace(/\s*\*\/\s*$/, '')
-            .trim()
-            .slice(0, 200),
-        });
+        const rest = (match[3] ?? '').replace(/\s*\*\/\s*$/, '').trim();
+        const text = match[2] ? `(${match[2]}) ${rest}` : rest;
+        markers.push({ file, line: index + 1, tag: match[1] ?? 'TODO', text: text.slice(0, 200) });
       });
     }
   }
