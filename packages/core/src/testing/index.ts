@@ -1,4 +1,6 @@
 export * from './fixed-clock.ts';
+export * from './scripted-brain.ts';
+export * from './fake-tools.ts';
 export { InMemoryRunStore } from './in-memory-run-store.ts';
 export { InMemoryToolCallJournal } from './in-memory-tool-call-journal.ts';
 export { InMemoryAgentStore } from './in-memory-agent-store.ts';

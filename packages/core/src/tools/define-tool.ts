@@ -34,8 +34,11 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   execute(input: Input, context: ToolContext): Promise<Output>;
 }
 
-/** A tool whose input type is erased, as held by registries. */
-export type AnyTool = ToolDefinition<never, unknown>;
+/** A tool whose input type is erased, as held by registries. Any `ToolDefinition` is assignable to it. */
+export interface AnyTool extends Omit<ToolDefinition<unknown, unknown>, 'input' | 'execute'> {
+  input: z.ZodType<unknown>;
+  execute(input: never, context: ToolContext): Promise<unknown>;
+}
 
 /** What a tool call produced: a value or an error the brain can act on. */
 export type ToolOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorValue };
@@ -63,7 +66,7 @@ export function defineTool<Input, Output>(
 }
 
 /** The descriptor a brain sees for a tool. */
-export function describeTool(tool: ToolDefinition<never, unknown>): ToolDescriptor {
+export function describeTool(tool: AnyTool): ToolDescriptor {
   const schema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
     string,
     unknown

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../version.ts';
+import { registerAgents } from './commands/agents.ts';
+import { registerApprovals } from './commands/approvals.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerRun } from './commands/run.ts';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   });
   registerRun(program);
   registerRuns(program);
+  registerAgents(program);
+  registerApprovals(program);
   registerMigrate(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();

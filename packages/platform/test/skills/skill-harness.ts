@@ -45,7 +45,7 @@ export async function callSkill<T = Record<string, unknown>>(
 ): Promise<T> {
   const parsed = tool.input.safeParse(raw);
   if (!parsed.success) throw new ToolError('invalid_input', parsed.error.message);
-  return (await tool.execute(parsed.data, context)) as T;
+  return (await tool.execute(parsed.data as never, context)) as T;
 }
 
 /** The ToolError of a call expected to fail. */

@@ -32,7 +32,7 @@ export function builtin(name: string, options: Partial<BuiltinToolOptions> = {})
 export async function callTool(tool: AnyTool, raw: unknown, context: ToolContext): Promise<unknown> {
   const parsed = tool.input.safeParse(raw);
   if (!parsed.success) throw new ToolError('invalid_input', z.prettifyError(parsed.error));
-  return tool.execute(parsed.data, context);
+  return tool.execute(parsed.data as never, context);
 }
 
 /** Runs a call expected to fail and returns its ToolError. */

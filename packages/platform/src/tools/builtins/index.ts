@@ -42,7 +42,5 @@ export function createBuiltinTools(options: BuiltinToolOptions): AnyTool[] {
     createMemoryRecallTool(options),
     createMemoryStoreTool(options),
   ];
-  // core's AnyTool (ToolDefinition<never, unknown>) is not assignable from a concrete ToolDefinition
-  // because ZodType<Input> is invariant; erasing the input type here is the registry's own convention.
-  return tools as unknown as AnyTool[];
+  return tools;
 }

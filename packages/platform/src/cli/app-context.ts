@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { App, AppOptions } from '../app.ts';
+import { createApp } from '../app.ts';
+import type { ConfigKey, LoadedConfig } from '../config/index.ts';
+import { loadConfig, processEnvironment } from '../config/index.ts';
+
+/** Global flags shared by every command. */
+interface GlobalFlags {
+  home?: string;
+  databaseUrl?: string;
+  model?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+/** Loads the configuration from the command's global flags, the environment and the config file. */
+export function configFor(command: Command): LoadedConfig {
+  const flags = command.optsWithGlobals<GlobalFlags>();
+  const values: Partial<Record<ConfigKey, unknown>> = {
+    home: flags.home,
+    databaseUrl: flags.databaseUrl,
+    model: flags.model,
+    logLevel: flags.logLevel,
+  };
+  return loadConfig({
+    flags: values,
+    env: processEnvironment(),
+    cwd: process.cwd(),
+    ...(flags.config ? { file: flags.config } : {}),
+  });
+}
+
+/** Opens the app for one command and always closes it. */
+export async function withApp<T>(
+  command: Command,
+  action: (app: App) => Promise<T>,
+  options: AppOptions = {},
+): Promise<T> {
+  const { config } = configFor(command);
+  const app = await createApp(config, options);
+  try {
+    return await action(app);
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fixture } from '../fixtures/openai-server.ts';
+import type { EffectServer } from '../support/effect-server.ts';
+import type { CrashStore } from './crash-harness.ts';
+import {
+  modelEnvironment,
+  pgliteStore,
+  postgresStore,
+  resumeUntilDone,
+  runIdOf,
+  showRun,
+  startCli,
+  startEffectModel,
+  startEffectServer,
+} from './crash-harness.ts';
+
+const effectsPerRun = 4;
+
+/** Invariants of a finished run: succeeded, one effect per key, no gap in seq, steps all committed. */
+async function expectIntact(
+  runId: string,
+  env: Record<string, string>,
+  effects: EffectServer,
+): Promise<void> {
+  const { run, events } = await showRun(runId, env);
+  expect(run.status).toBe('succeeded');
+  const seqs = events.map((event) => event.seq);
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => index + 1));
+  expect(run.lastSeq).toBe(seqs.length);
+  const stepEnds = events
+    .filter((event) => event.type === 'step-end')
+    .map((event) => (event.type === 'step-end' ? event.step : -1));
+  expect(stepEnds).toEqual(Array.from({ length: run.stepCount }, (_, index) => index + 1));
+  const keys = events.flatMap((event) => (event.type === 'tool-call-end' && event.ok ? [event.callId] : []));
+  expect(new Set(keys).size).toBe(effectsPerRun);
+  for (const key of keys) expect(effects.applied.get(key)).toBe(1);
+  const runKeys = [...effects.applied.keys()].filter((key) => key.startsWith(`${runId}:`));
+  expect(runKeys.sort()).toEqual([...keys].sort());
+}
+
+describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: CrashStore) => {
+  let effects: EffectServer;
+  let model: Fixture;
+
+  beforeAll(async () => {
+    effects = await startEffectServer();
+    model = await startEffectModel(effects, effectsPerRun, 5);
+  });
+  afterAll(async () => {
+    await model.close();
+    await effects.close();
+    await store.cleanup();
+  });
+
+  it('a kill between a tool effect and its step commit: resume re-sends the same key, the effect applies once', async () => {
+    const env = modelEnvironment(model, await store.environment());
+    const { child, done } = startCli(['run', 'make four effects'], env);
+    let killedOn: string | undefined;
+    effects.onEffect = (key) => {
+      if (killedOn === undefined && key.endsWith(':2:0')) {
+        killedOn = key;
+        child.kill('SIGKILL');
+      }
+    };
+    const first = await done;
+    effects.onEffect = undefined;
+    expect(first.signal).toBe('SIGKILL');
+    expect(killedOn).toBeDefined();
+    const runId = runIdOf(first.stderr);
+    expect(runId).toBeDefined();
+    const resumed = await resumeUntilDone(String(runId), env);
+    expect(resumed.code).toBe(0);
+    expect(effects.requests.filter((request) => request.key === killedOn)).toHaveLength(2);
+    await expectIntact(String(runId), env, effects);
+  });
+
+  it('50 kills at random points: every run completes intact after resume', async () => {
+    const runs = 10;
+    const killsPerRun = 5;
+    let kills = 0;
+    const family = await store.environment();
+    for (let index = 0; index < runs; index += 1) {
+      const env = modelEnvironment(model, family);
+      let runId: string | undefined;
+      for (let attempt = 0; attempt < killsPerRun; attempt += 1) {
+        const args = runId ? ['resume', runId] : ['run', `effects family ${index}`];
+        const { child, done } = startCli(args, env);
+        const delay = 300 + Math.floor(Math.random() * 1500);
+        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        const result = await done;
+        clearTimeout(timer);
+        runId ??= runIdOf(result.stderr);
+        if (result.signal === 'SIGKILL') kills += 1;
+        if (!runId) continue;
+        if (result.code === 0 || /already ended/.test(result.stderr)) break;
+      }
+      if (!runId) {
+        // Killed before the run was even created: start it undisturbed.
+        const { done } = startCli(['run', `effects family ${index}`], env);
+        runId = runIdOf((await done).stderr);
+      }
+      expect(runId).toBeDefined();
+      const finished = await resumeUntilDone(String(runId), env);
+      expect([0, 2]).toContain(finished.code);
+      await expectIntact(String(runId), env, effects);
+    }
+    expect(kills).toBeGreaterThanOrEqual(25);
+  });
+});
