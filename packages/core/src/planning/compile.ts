@@ -60,7 +60,32 @@ function checkActionNames(problem: PlanProblem, options: PlanOptions): string | 
   return undefined;
 }
 
-/** Validates a problem against its action set and interns its facts. */
+/**
+ * Backward relevance: the goal facts, plus the preconditions of every action that adds a relevant
+ * fact, to a fixpoint. Actions that add no relevant fact can be dropped and irrelevant facts
+ * ignored without losing any plan or its optimality: preconditions are positive, so removing such
+ * an action from a plan leaves every later precondition and the goal satisfied. This keeps
+ * searches small when an agent has many tools unrelated to its goal.
+ */
+export function relevantFacts(problem: PlanProblem, excluded: ReadonlySet<string>): Set<string> {
+  const relevant = new Set(problem.goal);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const action of problem.actions) {
+      if (excluded.has(action.name) || !action.effects.some((fact) => relevant.has(fact))) continue;
+      for (const fact of action.preconditions) {
+        if (!relevant.has(fact)) {
+          relevant.add(fact);
+          changed = true;
+        }
+      }
+    }
+  }
+  return relevant;
+}
+
+/** Validates a problem against its action set, drops irrelevant actions and facts, and interns the rest. */
 export function compileProblem(problem: PlanProblem, options: PlanOptions = {}): CompileResult {
   const nameProblem = checkActionNames(problem, options);
   if (nameProblem) return { ok: false, reason: 'unknown_action', message: nameProblem };
@@ -83,12 +108,14 @@ export function compileProblem(problem: PlanProblem, options: PlanOptions = {}):
     }
     return id;
   };
-  const unique = (list: readonly string[]): number[] => [...new Set(list.map(intern))].sort((a, b) => a - b);
+  const excluded = new Set(options.exclude ?? []);
+  const relevant = relevantFacts(problem, excluded);
+  const unique = (list: readonly string[]): number[] =>
+    [...new Set(list.filter((fact) => relevant.has(fact)).map(intern))].sort((a, b) => a - b);
   const initial = unique(problem.initial);
   const goal = unique(problem.goal);
-  const excluded = new Set(options.exclude ?? []);
   const actions = problem.actions
-    .filter((action) => !excluded.has(action.name))
+    .filter((action) => !excluded.has(action.name) && action.effects.some((fact) => relevant.has(fact)))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((action) => ({
       name: action.name,

@@ -102,6 +102,15 @@ describe('plan', () => {
     });
   });
 
+  it('ignores actions irrelevant to the goal, so unrelated tools do not blow up the search', () => {
+    const noise = Array.from({ length: 30 }, (_, index) =>
+      act(`noise_${index}`, [], [`noise_fact_${index}`], 0.5),
+    );
+    const result = plan({ ...reportProblem, actions: [...reportProblem.actions, ...noise] });
+    expect(result).toMatchObject({ ok: true, actions: ['count_lines', 'write_report'], cost: 2 });
+    expect(result.expansions).toBe(plan(reportProblem).expansions);
+  });
+
   it('respects the time budget through the injected clock', () => {
     let time = 0;
     const now = (): number => (time += 10);
