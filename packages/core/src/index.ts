@@ -5,3 +5,8 @@ export * from './ports/index.ts';
 export * from './tools/index.ts';
 export * from './brains/brain.ts';
 export * from './agent/index.ts';
+export * from './planning/index.ts';
+export * from './learning/index.ts';
+export * from './memory/index.ts';
+export * from './goals/index.ts';
+export * from './brains/planner-brain.ts';

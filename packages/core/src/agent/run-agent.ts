@@ -65,7 +65,8 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
     { type: 'run-start', goal: run.goal.text, agent: agent.name, brain: runtime.brain.name, resumed },
     ...preparation.events,
   ];
-  let journalToCheck = resumed;
+  // A step may have journalled calls before a crash even when nothing was committed yet.
+  let journalToCheck = true;
   for (let slice = 1; ; slice += 1) {
     const step = run.stepCount + 1;
     const began = clock.now();

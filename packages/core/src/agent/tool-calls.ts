@@ -202,6 +202,15 @@ export async function executeCall(
   );
   const latencyMs = clock.now() - began;
   const stored = outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error;
+  // Record the completion at once, so a crash before the step commits replays this result instead of
+  // treating the call as interrupted (which would send a non-idempotent call to review).
+  await runtime.toolCalls.resolve(
+    call.key,
+    'started',
+    outcome.ok ? 'succeeded' : 'failed',
+    stored,
+    clock.now(),
+  );
   const end: EventPayload = outcome.ok
     ? {
         type: 'tool-call-end',

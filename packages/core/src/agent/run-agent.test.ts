@@ -1,0 +1,363 @@
+import { describe, expect, it } from 'vitest';
+import type { BrainDecision } from '../brains/brain.ts';
+import type { Lease, Run } from '../protocol/run.ts';
+import type { Agent, AgentSpecInput } from '../protocol/agent.ts';
+import { AgentSpec } from '../protocol/agent.ts';
+import type { RunEvent } from '../protocol/events.ts';
+import { ToolRegistry } from '../tools/registry.ts';
+import type { AnyTool } from '../tools/define-tool.ts';
+import { FixedClock } from '../testing/fixed-clock.ts';
+import { ScriptedBrain } from '../testing/scripted-brain.ts';
+import type { ScriptedStep } from '../testing/scripted-brain.ts';
+import { recordingTool } from '../testing/fake-tools.ts';
+import { createInMemoryStores } from '../testing/in-memory-stores.ts';
+import type { AgentRuntime } from './runtime.ts';
+import { runAgent } from './run-agent.ts';
+
+const act = (...calls: { tool: string; args: unknown }[]): BrainDecision => ({ kind: 'act', calls });
+const finish = (answer: string): BrainDecision => ({ kind: 'finish', status: 'succeeded', answer });
+
+async function setup(script: ScriptedStep[], tools: AnyTool[], agentInput: Partial<AgentSpecInput> = {}) {
+  const stores = createInMemoryStores();
+  const clock = new FixedClock();
+  const brain = new ScriptedBrain(script);
+  const agent: Agent = {
+    ...AgentSpec.parse({ name: 'tester', ...agentInput }),
+    id: 'agt_1',
+    orgId: 'org_1',
+    createdAt: 0,
+    updatedAt: 0,
+  };
+  const { run } = await stores.runs.create({
+    id: 'run_1',
+    orgId: 'org_1',
+    agentId: agent.id,
+    goal: { text: 'test goal' },
+    budgets: agent.budgets,
+    workspace: '/tmp',
+    now: clock.now(),
+  });
+  const audits: string[] = [];
+  const runtime: AgentRuntime = {
+    runs: stores.runs,
+    toolCalls: stores.toolCalls,
+    tools: new ToolRegistry(tools),
+    brain,
+    clock,
+    audit: async (_run, entry) => {
+      audits.push(`${entry.action}:${String(entry.detail['tool'])}`);
+    },
+  };
+  const lease = async (owner = 'owner-a'): Promise<Lease> => {
+    const taken = await stores.runs.acquireLease(run.id, {
+      owner,
+      now: clock.now(),
+      ttlMs: 30_000,
+      steal: () => true,
+    });
+    if ('refused' in taken) throw new Error(`lease refused: ${taken.reason}`);
+    return taken;
+  };
+  const latest = async (): Promise<Run> => {
+    const found = await stores.runs.get(run.id);
+    if (!found) throw new Error('run vanished');
+    return found;
+  };
+  return { stores, clock, brain, agent, runtime, lease, latest, audits };
+}
+
+describe('runAgent', () => {
+  it('runs tool steps to a final answer, committing every step with gapless seq', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup(
+      [
+        act({ tool: 'echo', args: { value: 'a' } }),
+        act({ tool: 'echo', args: { value: 'b' } }),
+        finish('done'),
+      ],
+      [echo],
+    );
+    const streamed: RunEvent[] = [];
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      sink: (event) => streamed.push(event),
+    });
+    expect(result.run.status).toBe('succeeded');
+    expect(result.run.answer).toBe('done');
+    expect(result.run.stepCount).toBe(3);
+    expect(echo.calls.map((call) => call.callId)).toEqual(['run_1:1:0', 'run_1:2:0']);
+    const events = await t.stores.runs.events('run_1');
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(streamed.map((event) => event.seq)).toEqual(events.map((event) => event.seq));
+    expect(events.filter((event) => event.type === 'step-end')).toHaveLength(3);
+    expect(events.at(-2)?.type).toBe('run-end');
+    const journal = await t.stores.toolCalls.listForRun('run_1');
+    expect(journal.map((record) => [record.key, record.status])).toEqual([
+      ['run_1:1:0', 'succeeded'],
+      ['run_1:2:0', 'succeeded'],
+    ]);
+    // The second decision saw the first tool result in its working memory.
+    expect(t.brain.seen[1]?.transcript.some((entry) => entry.kind === 'tool-result' && entry.ok)).toBe(true);
+  });
+
+  it('refuses a tool outside the allowlist whatever the brain asks, tells the brain and audits it', async () => {
+    const echo = recordingTool('echo');
+    const danger = recordingTool('danger', { risk: 'high' });
+    const t = await setup([act({ tool: 'danger', args: { value: 'x' } }), finish('ok')], [echo, danger], {
+      tools: ['echo'],
+    });
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('succeeded');
+    expect(danger.calls).toHaveLength(0);
+    const refused = t.brain.seen[1]?.transcript.find((entry) => entry.kind === 'tool-result');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'tool_not_allowed' } });
+    expect(t.audits).toEqual(['tool.refused:danger']);
+  });
+
+  it('rejects arguments that break the schema with a message naming the field', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup([act({ tool: 'echo', args: { value: 3, extra: true } }), finish('ok')], [echo]);
+    await runAgent(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent });
+    expect(echo.calls).toHaveLength(0);
+    const result = t.brain.seen[1]?.transcript.find((entry) => entry.kind === 'tool-result');
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });
+    expect(JSON.stringify(result)).toContain('value');
+  });
+
+  it('breaks off an identical call repeated past the loop guard', async () => {
+    const echo = recordingTool('echo');
+    const same = act({ tool: 'echo', args: { value: 'same' } });
+    const t = await setup([same, same, same, same, finish('ok')], [echo]);
+    await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      loopGuardLimit: 3,
+    });
+    expect(echo.calls).toHaveLength(3);
+    const last = t.brain.seen[4]?.transcript.filter((entry) => entry.kind === 'tool-result').at(-1);
+    expect(last).toMatchObject({ ok: false, error: { code: 'loop_detected' } });
+  });
+
+  it('ends budget_exceeded when the step budget runs out', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup(
+      Array.from({ length: 10 }, (_, index) => act({ tool: 'echo', args: { value: String(index) } })),
+      [echo],
+      { budgets: { maxSteps: 3 } },
+    );
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('budget_exceeded');
+    expect(result.run.reason).toContain('steps budget');
+    expect(echo.calls).toHaveLength(3);
+  });
+
+  it('yields after a slice of steps and continues where it stopped', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup(
+      [
+        act({ tool: 'echo', args: { value: 'a' } }),
+        act({ tool: 'echo', args: { value: 'b' } }),
+        finish('done'),
+      ],
+      [echo],
+    );
+    const first = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      maxSteps: 1,
+    });
+    expect(first).toMatchObject({ yielded: true, run: { status: 'running', stepCount: 1 } });
+    const second = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease('owner-b'),
+      agent: t.agent,
+    });
+    expect(second.run.status).toBe('succeeded');
+    expect(echo.calls.map((call) => call.callId)).toEqual(['run_1:1:0', 'run_1:2:0']);
+  });
+
+  it('after a crash before the step commit, replays the completed call from the journal instead of re-running it', async () => {
+    const echo = recordingTool('echo', { idempotent: false });
+    const t = await setup([act({ tool: 'echo', args: { value: 'a' } }), finish('done')], [echo]);
+    const realCommit = t.stores.runs.commitStep.bind(t.stores.runs);
+    let crashes = 1;
+    t.stores.runs.commitStep = async (lease, commit) => {
+      if (crashes-- > 0) throw new Error('process died before the commit');
+      return realCommit(lease, commit);
+    };
+    await expect(
+      runAgent(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent }),
+    ).rejects.toThrow('process died');
+    expect((await t.latest()).stepCount).toBe(0);
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease('owner-b'),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('succeeded');
+    expect(echo.calls).toHaveLength(1);
+    const events = await t.stores.runs.events('run_1');
+    expect(events.find((event) => event.type === 'tool-call-end')).toMatchObject({
+      fromJournal: true,
+      ok: true,
+    });
+  });
+
+  it('ends needs_review when a non-idempotent call was started but never finished, without running it again', async () => {
+    const pay = recordingTool('pay', { idempotent: false });
+    const t = await setup([act({ tool: 'pay', args: { value: '10' } }), finish('done')], [pay]);
+    const lease = await t.lease();
+    await t.stores.toolCalls.begin(lease, {
+      key: 'run_1:1:0',
+      runId: 'run_1',
+      step: 1,
+      callIndex: 0,
+      tool: 'pay',
+      args: { value: '10' },
+      argsHash: 'x',
+      status: 'started',
+      idempotent: false,
+      createdAt: t.clock.now(),
+    });
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease('owner-b'),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('needs_review');
+    expect(result.run.reason).toContain('run_1:1:0');
+    expect(pay.calls).toHaveLength(0);
+    expect(t.brain.seen).toHaveLength(0);
+  });
+
+  it('re-runs a started idempotent call with the same key', async () => {
+    const fetcher = recordingTool('fetcher', { idempotent: true });
+    const t = await setup([act({ tool: 'fetcher', args: { value: 'u' } }), finish('done')], [fetcher]);
+    const lease = await t.lease();
+    await t.stores.toolCalls.begin(lease, {
+      key: 'run_1:1:0',
+      runId: 'run_1',
+      step: 1,
+      callIndex: 0,
+      tool: 'fetcher',
+      args: { value: 'u' },
+      argsHash: 'x',
+      status: 'started',
+      idempotent: true,
+      createdAt: t.clock.now(),
+    });
+    const result = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease('owner-b'),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('succeeded');
+    expect(fetcher.calls.map((call) => call.callId)).toEqual(['run_1:1:0']);
+  });
+
+  it('a stale lease holder cannot commit: its step is fenced and nothing is written', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup(
+      [
+        async () => {
+          // Another process takes the lease while this step is in flight.
+          await t.lease('owner-b');
+          return act({ tool: 'echo', args: { value: 'a' } });
+        },
+      ],
+      [echo],
+    );
+    const lease = await t.lease('owner-a');
+    await expect(runAgent(t.runtime, { run: await t.latest(), lease, agent: t.agent })).rejects.toMatchObject(
+      { code: 'fenced' },
+    );
+    expect(await t.stores.runs.events('run_1')).toHaveLength(0);
+    expect((await t.latest()).stepCount).toBe(0);
+  });
+
+  it('cancel aborts the in-flight tool and no new step starts', async () => {
+    const slow = recordingTool('slow', { delayMs: 60_000 });
+    const t = await setup([act({ tool: 'slow', args: { value: 'x' } }), finish('never')], [slow]);
+    const controller = new AbortController();
+    const running = runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      signal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    const result = await running;
+    expect(result.run.status).toBe('cancelled');
+    expect(t.brain.seen).toHaveLength(1);
+    const end = (await t.stores.runs.events('run_1')).find((event) => event.type === 'tool-call-end');
+    expect(end).toMatchObject({ ok: false, error: { code: 'aborted' } });
+  });
+
+  it('pauses for approval, then runs the approved call under its original key', async () => {
+    const deploy = recordingTool('deploy', { risk: 'high' });
+    const t = await setup([act({ tool: 'deploy', args: { value: 'prod' } }), finish('deployed')], [deploy], {
+      tools: ['deploy'],
+      approval: { tools: ['deploy'] },
+    });
+    const paused = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+    });
+    expect(paused.run.status).toBe('waiting_approval');
+    expect(deploy.calls).toHaveLength(0);
+    const request = (await t.stores.runs.events('run_1')).find((event) => event.type === 'approval-request');
+    expect(request).toMatchObject({ callId: 'run_1:1:0', tool: 'deploy' });
+    expect(
+      await t.stores.toolCalls.resolve('run_1:1:0', 'awaiting_approval', 'approved', null, t.clock.now()),
+    ).toBe(true);
+    const queued = await t.stores.runs.transition(
+      'run_1',
+      { status: 'waiting_approval', version: paused.run.version },
+      { status: 'queued', now: t.clock.now() },
+      [{ type: 'approval-resolve', callId: 'run_1:1:0', approved: true }],
+    );
+    expect(queued?.run.status).toBe('queued');
+    const done = await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease('owner-b'),
+      agent: t.agent,
+    });
+    expect(done.run.status).toBe('succeeded');
+    expect(deploy.calls.map((call) => call.callId)).toEqual(['run_1:1:0']);
+  });
+
+  it('streams text-delta to the sink but never stores it', async () => {
+    const t = await setup(
+      [
+        (context) => {
+          context.emit({ type: 'text-delta', step: context.step, delta: 'thinking…' });
+          return finish('answer');
+        },
+      ],
+      [],
+    );
+    const streamed: RunEvent[] = [];
+    await runAgent(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      sink: (event) => streamed.push(event),
+    });
+    expect(streamed.some((event) => event.type === 'text-delta')).toBe(true);
+    expect((await t.stores.runs.events('run_1')).some((event) => event.type === 'text-delta')).toBe(false);
+  });
+});
