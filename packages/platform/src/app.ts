@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Agent, AnyTool, Brain, Clock, IdGenerator, RunHooks, ToolHost } from '@autonoma/core';
 import { ToolRegistry, randomIds, systemClock, userError } from '@autonoma/core';
 import { createPlannerBrain } from '@autonoma/core';
-import { createModelBrain, createModelCaller } from './brains/model-brain.ts';
-import { resolveModelSettings } from './brains/model-settings.ts';
+import { createEmbedder, createModelBrain, createModelCaller } from './brains/model-brain.ts';
+import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
+import { createLearningHooks } from './learning/learning-hooks.ts';
+import { runSignature } from './learning/signature.ts';
 import type { ModelSettings } from './brains/model-settings.ts';
 import type { Config } from './config/schema.ts';
 import { secretValues } from './config/mask.ts';
@@ -80,7 +82,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...createSkillTools({}),
     ...(options.tools ?? []),
   ]);
-  const planner = createPlannerBrain({});
+  const embedder = config.embeddingModel
+    ? createEmbedder(resolveEmbeddingSettings({ ...modelInput(config), model: config.embeddingModel }))
+    : undefined;
+  const embed = embedder
+    ? async (text: string): Promise<number[]> => (await embedder.embed([text]))[0] ?? []
+    : undefined;
+  const hooks =
+    options.hooks ??
+    createLearningHooks({
+      memories: database.stores.memories,
+      stats: database.stores.stats,
+      plans: database.stores.plans,
+      clock,
+      ...(embed ? { embed } : {}),
+    });
+  const planner = createPlannerBrain({
+    now: () => clock.now(),
+    stats: (context) =>
+      database.stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
+  });
   const brainFor = (agent: Agent): Brain => chooseBrain(agent, modelSettings, planner);
   const owner = leaseOwnerId();
   const runs = new RunService({
@@ -97,7 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     owner,
     // Embedded: the data directory is locked by this process, so any other holder is dead.
     canSteal: embedded ? () => true : holderIsDead,
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    hooks,
   });
   return {
     config,

@@ -40,7 +40,7 @@ export function describeEvent(event: RunEvent): string | undefined {
     case 'memory-recall':
       return `  recalled ${event.items.length} memories for "${short(event.query, 40)}"`;
     case 'memory-write':
-      return `  remembered (${event.kind}): ${short(event.text, 80)}`;
+      return `  remembered (${event.kind}): ${short(event.text.replace(/\s*\n\s*/g, ' · '), 100)}`;
     case 'lesson-learned':
       return `  lesson: ${event.lesson}`;
     case 'budget-warning':

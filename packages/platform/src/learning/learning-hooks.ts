@@ -1,0 +1,247 @@
+import type {
+  ActionStats,
+  Agent,
+  Clock,
+  EventPayload,
+  MemoryStore,
+  PlanStore,
+  RecalledMemory,
+  Run,
+  RunEvent,
+  RunHooks,
+  RunPreparation,
+  StatsStore,
+  StepOutcome,
+} from '@autonoma/core';
+import {
+  defaultRecallHalfLifeMs,
+  defaultRecallWeights,
+  deriveLessons,
+  embedText,
+  episodeText,
+  hashString,
+  importanceOf,
+  learnedCosts,
+  reward,
+} from '@autonoma/core';
+import { runSignature } from './signature.ts';
+
+/** What the learning hooks read and write. */
+export interface LearningDeps {
+  memories: MemoryStore;
+  stats: StatsStore;
+  plans: PlanStore;
+  clock: Clock;
+  /** Embeds text for recall and plan similarity. @default the local hashed n-gram embedder */
+  embed?: (text: string) => Promise<number[]>;
+  /** Recall weights. @default relevance 0.6, recency 0.2, importance 0.2 */
+  weights?: { relevance: number; recency: number; importance: number };
+  /** Recency half-life. @default 7 days */
+  halfLifeMs?: number;
+  /** Least embedding similarity for reusing a plan of a goal with a different signature. @default 0.92 */
+  planSimilarity?: number;
+}
+
+const localEmbed = async (text: string): Promise<number[]> => embedText(text);
+
+/** Reusable-plan id: one per (agent, signature), so repeated successes update one record. */
+const planIdFor = (agentId: string, signature: string): string =>
+  `plan_${hashString(`${agentId}|${signature}`)}`;
+
+/** The successful tool calls of a run, in order: the plan worth reusing. */
+function successfulSteps(events: readonly RunEvent[]): { tool: string; args: unknown }[] {
+  const args = new Map<string, unknown>();
+  const steps: { tool: string; args: unknown }[] = [];
+  for (const event of events) {
+    if (event.type === 'tool-call-start') args.set(event.callId, event.args);
+    if (event.type === 'tool-call-end' && event.ok)
+      steps.push({ tool: event.tool, args: args.get(event.callId) });
+  }
+  return steps;
+}
+
+/**
+ * Memory and cross-session learning, plugged into the loop: recall and plan lookup before the first
+ * decision, outcome statistics after every tool call, and at the end a reflection that writes the
+ * episode, lessons and (for successes) a reusable plan.
+ */
+export function createLearningHooks(deps: LearningDeps): RunHooks {
+  const embed = deps.embed ?? localEmbed;
+  const weights = deps.weights ?? defaultRecallWeights;
+  const halfLifeMs = deps.halfLifeMs ?? defaultRecallHalfLifeMs;
+  const signatures = new Map<string, string>();
+  const signatureOf = (run: Run): string => {
+    let signature = signatures.get(run.id);
+    if (signature === undefined) {
+      signature = runSignature(run);
+      signatures.set(run.id, signature);
+    }
+    return signature;
+  };
+
+  return {
+    async prepare(run: Run, agent: Agent): Promise<RunPreparation> {
+      const signature = signatureOf(run);
+      const embedding = await embed(run.goal.text);
+      const now = deps.clock.now();
+      const scored =
+        agent.memory.recallLimit > 0
+          ? await deps.memories.recall({
+              orgId: run.orgId,
+              agentId: run.agentId,
+              text: run.goal.text,
+              embedding,
+              kinds: ['episode', 'lesson', 'fact'],
+              limit: agent.memory.recallLimit,
+              now,
+              weights,
+              halfLifeMs,
+            })
+          : [];
+      const recalled: RecalledMemory[] = scored.map((item) => ({
+        id: item.memory.id,
+        kind: item.memory.kind,
+        text: item.memory.text,
+        score: item.score,
+        relevance: item.relevance,
+        recency: item.recency,
+        importance: item.importance,
+      }));
+      const stats = await deps.stats.get(run.orgId, run.agentId, signature);
+      const found = await deps.plans.find({
+        orgId: run.orgId,
+        agentId: run.agentId,
+        signature,
+        embedding,
+        minSimilarity: deps.planSimilarity ?? 0.92,
+      });
+      const events: EventPayload[] = [];
+      if (recalled.length > 0)
+        events.push({
+          type: 'memory-recall',
+          step: run.stepCount + 1,
+          query: run.goal.text,
+          items: recalled,
+        });
+      const usable = found && found.plan.successes > found.plan.failures ? found.plan : undefined;
+      if (found) {
+        events.push({
+          type: 'decision',
+          step: run.stepCount + 1,
+          about: 'plan-reuse',
+          options: [
+            {
+              id: found.plan.id,
+              label: found.plan.steps.map((step) => step.tool).join(' → '),
+              score: found.similarity,
+              detail: { successes: found.plan.successes, failures: found.plan.failures },
+            },
+          ],
+          chosen: usable ? found.plan.id : null,
+          reason: usable
+            ? `a plan for a ${found.similarity === 1 ? 'same-signature' : `similar (${found.similarity.toFixed(2)})`} goal succeeded ${found.plan.successes} time(s)`
+            : `plan ${found.plan.id} failed more often than it succeeded`,
+        });
+      }
+      return { recalled, reusablePlan: usable, learnedCosts: learnedCosts(stats), events };
+    },
+
+    async observeTool(run, _agent, observation) {
+      await deps.stats.record({
+        orgId: run.orgId,
+        agentId: run.agentId,
+        signature: signatureOf(run),
+        action: observation.tool,
+        success: observation.ok,
+        reward: reward({ success: observation.ok, costUsd: 0, latencyMs: observation.latencyMs }),
+        costUsd: 0,
+        latencyMs: observation.latencyMs,
+        now: deps.clock.now(),
+      });
+    },
+
+    async reflect(
+      run: Run,
+      _agent: Agent,
+      outcome: Extract<StepOutcome, { kind: 'final' }>,
+      events: readonly RunEvent[],
+    ) {
+      const signature = signatureOf(run);
+      const now = deps.clock.now();
+      const history: ActionStats[] = await deps.stats.get(run.orgId, run.agentId, signature);
+      const lessons = deriveLessons(events, { goalText: run.goal.text, history });
+      const finalEvents: EventPayload[] = [
+        ...events,
+        {
+          type: 'run-end',
+          status: outcome.status,
+          ...(outcome.answer ? { answer: outcome.answer } : {}),
+          ...(outcome.reason ? { reason: outcome.reason } : {}),
+          usage: run.usage,
+        },
+      ];
+      const failedCalls = events.filter((event) => event.type === 'tool-call-end' && !event.ok).length;
+      const text = episodeText({ goal: run.goal.text, events: finalEvents, lessons });
+      const importance = importanceOf({ status: outcome.status, lessons: lessons.length, failedCalls });
+      const written: EventPayload[] = [];
+      // Ids derive from the run, so a reflection repeated after a crash overwrites instead of duplicating.
+      const episode = await deps.memories.write({
+        id: `mem_${run.id}_episode`,
+        orgId: run.orgId,
+        agentId: run.agentId,
+        kind: 'episode',
+        text,
+        importance,
+        embedding: await embed(text),
+        runId: run.id,
+        metadata: { status: outcome.status, signature },
+        createdAt: now,
+        lastAccessedAt: now,
+        accessCount: 0,
+      });
+      written.push({ type: 'memory-write', memoryId: episode.id, kind: 'episode', text, importance });
+      for (const [index, lesson] of lessons.entries()) {
+        await deps.memories.write({
+          id: `mem_${run.id}_lesson_${index}`,
+          orgId: run.orgId,
+          agentId: run.agentId,
+          kind: 'lesson',
+          text: lesson.text,
+          importance: 0.8,
+          embedding: await embed(lesson.text),
+          runId: run.id,
+          metadata: { tool: lesson.tool, signature },
+          createdAt: now,
+          lastAccessedAt: now,
+          accessCount: 0,
+        });
+        written.push({ type: 'lesson-learned', lesson: lesson.text, source: 'statistics' });
+      }
+      const reused =
+        run.brainState !== null && typeof run.brainState === 'object'
+          ? (run.brainState as { reusedPlanId?: unknown }).reusedPlanId
+          : undefined;
+      if (typeof reused === 'string')
+        await deps.plans.recordOutcome(reused, outcome.status === 'succeeded', now);
+      const steps = successfulSteps(events);
+      if (outcome.status === 'succeeded' && steps.length > 0 && typeof reused !== 'string') {
+        const id = planIdFor(run.agentId, signature);
+        const existing = (await deps.plans.list(run.orgId, run.agentId)).find((plan) => plan.id === id);
+        await deps.plans.save({
+          id,
+          orgId: run.orgId,
+          agentId: run.agentId,
+          signature,
+          goalText: run.goal.text,
+          embedding: await embed(run.goal.text),
+          steps,
+          successes: (existing?.successes ?? 0) + 1,
+          failures: existing?.failures ?? 0,
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
+        });
+      }
+      return written;
+    },
+  };
+}
