@@ -61,6 +61,70 @@ function successfulSteps(events: readonly RunEvent[]): { tool: string; args: unk
 }
 
 /**
+ * Statistics as they stood before this run: the loop records every executed call of a committed step
+ * (`observeTool`) before the next step, so the run's own calls are already in the store and would be
+ * counted twice next to its events.
+ */
+function historyBefore(history: readonly ActionStats[], events: readonly RunEvent[]): ActionStats[] {
+  const own = new Map<string, { calls: number; successes: number }>();
+  for (const event of events) {
+    if (event.type !== 'tool-call-end' || event.fromJournal) continue;
+    const tally = own.get(event.tool) ?? { calls: 0, successes: 0 };
+    tally.calls += 1;
+    if (event.ok) tally.successes += 1;
+    own.set(event.tool, tally);
+  }
+  return history.map((row) => {
+    const tally = own.get(row.action);
+    if (!tally) return row;
+    own.delete(row.action);
+    const trials = Math.max(0, row.trials - tally.calls);
+    return { ...row, trials, successes: Math.min(trials, Math.max(0, row.successes - tally.successes)) };
+  });
+}
+
+/**
+ * Lessons that name only real alternatives: tools the planner weighed against each other for the same
+ * step (its `tool-choice` decisions) are judged together, so a failure of one can point at another
+ * that succeeded — already after one failed call, since the replacement is known. Every other tool is
+ * judged alone (a lesson after at least two calls, naming its errors).
+ */
+function groupedLessons(
+  events: readonly RunEvent[],
+  goalText: string,
+  history: readonly ActionStats[],
+): ReturnType<typeof deriveLessons> {
+  const groups: string[][] = [];
+  for (const event of events) {
+    if (event.type !== 'decision' || event.about !== 'tool-choice') continue;
+    const names = [...new Set(event.options.map((option) => option.id))].sort();
+    if (!groups.some((group) => group.join() === names.join())) groups.push(names);
+  }
+  const grouped = new Set(groups.flat());
+  const called = new Set(events.flatMap((event) => (event.type === 'tool-call-end' ? [event.tool] : [])));
+  const singles = [...called].filter((tool) => !grouped.has(tool)).map((tool) => [tool]);
+  const lessons: ReturnType<typeof deriveLessons> = [];
+  const seen = new Set<string>();
+  for (const group of [...groups, ...singles]) {
+    const members = new Set(group);
+    const found = deriveLessons(
+      events.filter((event) => event.type !== 'tool-call-end' || members.has(event.tool)),
+      {
+        goalText,
+        history: history.filter((row) => members.has(row.action)),
+        minCalls: group.length > 1 ? 1 : 2,
+      },
+    );
+    for (const lesson of found) {
+      if (seen.has(lesson.tool) || (group.length > 1 && lesson.calls < 2 && !lesson.prefer)) continue;
+      seen.add(lesson.tool);
+      lessons.push(lesson);
+    }
+  }
+  return lessons;
+}
+
+/**
  * Memory and cross-session learning, plugged into the loop: recall and plan lookup before the first
  * decision, outcome statistics after every tool call, and at the end a reflection that writes the
  * episode, lessons and (for successes) a reusable plan.
@@ -168,8 +232,8 @@ export function createLearningHooks(deps: LearningDeps): RunHooks {
     ) {
       const signature = signatureOf(run);
       const now = deps.clock.now();
-      const history: ActionStats[] = await deps.stats.get(run.orgId, run.agentId, signature);
-      const lessons = deriveLessons(events, { goalText: run.goal.text, history });
+      const history = historyBefore(await deps.stats.get(run.orgId, run.agentId, signature), events);
+      const lessons = groupedLessons(events, run.goal.text, history);
       const finalEvents: EventPayload[] = [
         ...events,
         {

@@ -83,6 +83,7 @@ describe('check_urls', () => {
     expect(createSkillTools().map((tool) => tool.name)).toEqual([
       'analyze_source_tree',
       'summarize_dataset',
+      'summarize_csv_fast',
       'write_report',
     ]);
     expect(createSkillTools({ fetch }).map((tool) => tool.name)).toContain('check_urls_get');

@@ -2,6 +2,7 @@ import type { AnyTool } from '@autonoma/core';
 import { createAnalyzeSourceTreeTool } from './analyze-source-tree.ts';
 import type { SkillFetch } from './check-urls.ts';
 import { createCheckUrlsTool } from './check-urls.ts';
+import { createSummarizeCsvFastTool } from './summarize-csv-fast.ts';
 import { createSummarizeDatasetTool } from './summarize-dataset.ts';
 import { createWriteReportTool } from './write-report.ts';
 
@@ -20,7 +21,8 @@ export interface SkillToolOptions {
 }
 
 /**
- * The offline, planner-ready skills: `analyze_source_tree`, `summarize_dataset`, `write_report`,
+ * The offline, planner-ready skills: `analyze_source_tree`, `summarize_dataset`, the cheaper but
+ * stricter `summarize_csv_fast`, `write_report`,
  * and, with a `fetch`, `check_urls` and `check_urls_get`. Each declares an ActionContract, so the
  * planner brain can reach facts such as `source_analyzed` and `report_written` with no model.
  */
@@ -28,6 +30,7 @@ export function createSkillTools(options: SkillToolOptions = {}): AnyTool[] {
   const tools: unknown[] = [
     createAnalyzeSourceTreeTool(),
     createSummarizeDatasetTool(),
+    createSummarizeCsvFastTool(),
     createWriteReportTool(),
   ];
   if (options.fetch) {
