@@ -202,7 +202,8 @@ export const memories = pgTable(
     search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', "text")`),
   },
   (table) => [
-    index('memories_search_idx').using('gin', table.search),
+    // No GIN pending list: PGlite has no autovacuum to flush it, and every search would scan it.
+    index('memories_search_idx').using('gin', table.search).with({ fastupdate: false }),
     index('memories_scope_accessed_idx').on(table.orgId, table.agentId, table.lastAccessedAt),
     index('memories_scope_importance_idx').on(table.orgId, table.agentId, table.importance),
     index('memories_org_created_idx').on(table.orgId, table.createdAt, table.id),

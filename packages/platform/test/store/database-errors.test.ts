@@ -32,7 +32,9 @@ describe('createDatabase bad input', () => {
   });
 
   it('says which host and port it cannot reach, without the password', async () => {
-    const error = await failure(createDatabase({ kind: 'postgres', url: `postgres://user:${secret}@127.0.0.1:1/db` }));
+    const error = await failure(
+      createDatabase({ kind: 'postgres', url: `postgres://user:${secret}@127.0.0.1:1/db` }),
+    );
     expect(error.code).toBe('dependency_unavailable');
     expect(error.message).toBe('cannot reach PostgreSQL at 127.0.0.1:1: ECONNREFUSED');
   });

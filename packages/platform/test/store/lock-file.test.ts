@@ -17,7 +17,9 @@ afterAll(async () => {
 
 /** The pid of a process that has exited. */
 const deadPid = (): number => {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
   return Number(child.stdout);
 };
 

@@ -7,7 +7,9 @@
  * collects a bounded candidate set, each part from an index, then scores only those candidates in SQL:
  *   - the K nearest by embedding through pgvector's HNSW index (when the extension is installed and the
  *     query has a 256-dimension embedding; `hnsw.iterative_scan` keeps the org/agent filter exact),
- *   - the K best full-text matches through the GIN index on the generated `tsvector` column,
+ *   - the K best full-text matches (by `ts_rank`) among the 4K most recently used matches, through the
+ *     GIN index on the generated `tsvector` column or the recency index, whichever the planner prefers
+ *     (ranking *all* matches of a common word is what would break the latency budget),
  *   - the K most recently accessed and the K most important, through the (org, agent, …) b-tree indexes,
  * with K = max(5 × limit, 32). On a PostgreSQL without pgvector, a memory that shares no word with the
  * query and is neither recent nor important can be missed: that is the price of a bounded scan, and the
@@ -101,8 +103,13 @@ export function createMemoryStore(db: StoreDatabase, vectorSearch: () => boolean
       ];
       if (words !== null) {
         parts.push(
-          sql`(SELECT id FROM memories WHERE ${scope} AND search @@ ${tsQuery}
-               ORDER BY ts_rank(search, ${tsQuery}) DESC LIMIT ${candidates})`,
+          // Ranking every match is unbounded when a word is common (tens of thousands of rows), so
+          // rank only the most recently used matches: the planner walks the recency index backwards
+          // for common words and uses the GIN index for rare ones; either way the work is bounded.
+          sql`(SELECT id FROM (
+                 SELECT id, search FROM memories WHERE ${scope} AND search @@ ${tsQuery}
+                 ORDER BY last_accessed_at DESC LIMIT ${candidates * 4}
+               ) recent_matches ORDER BY ts_rank(search, ${tsQuery}) DESC LIMIT ${candidates})`,
         );
       }
       if (useVector) {
