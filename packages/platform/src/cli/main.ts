@@ -3,7 +3,9 @@ import { version } from '../version.ts';
 import { registerAgents } from './commands/agents.ts';
 import { registerApprovals } from './commands/approvals.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerExplain } from './commands/explain.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
 import { errorLine, exitCodeFor, processOutput } from './output.ts';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerApprovals(program);
   registerMigrate(program);
   registerDoctor(program);
+  registerExplain(program);
+  registerReplay(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
