@@ -4,6 +4,7 @@ import { registerAgents } from './commands/agents.ts';
 import { registerApprovals } from './commands/approvals.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerMemory } from './commands/memory.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerExplain(program);
   registerReplay(program);
+  registerMemory(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
