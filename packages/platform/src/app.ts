@@ -1,22 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Agent, AnyTool, Brain, Clock, IdGenerator, RunHooks, ToolHost } from '@autonoma/core';
-import { ToolRegistry, randomIds, systemClock, userError } from '@autonoma/core';
-import { createPlannerBrain } from '@autonoma/core';
+import {
+  ToolRegistry,
+  combineHosts,
+  createPlannerBrain,
+  randomIds,
+  systemClock,
+  userError,
+} from '@autonoma/core';
 import { createEmbedder, createModelBrain, createModelCaller } from './brains/model-brain.ts';
+import type { ModelSettings } from './brains/model-settings.ts';
 import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
+import { secretValues } from './config/mask.ts';
+import type { Config } from './config/schema.ts';
 import { createLearningHooks } from './learning/learning-hooks.ts';
 import { runSignature } from './learning/signature.ts';
-import type { ModelSettings } from './brains/model-settings.ts';
-import type { Config } from './config/schema.ts';
-import { secretValues } from './config/mask.ts';
-import { RunService } from './runtime/run-service.ts';
 import { holderIsDead, leaseOwnerId } from './runtime/lease-owner.ts';
-import { createRedactor } from './security/redact.ts';
+import { RunService } from './runtime/run-service.ts';
+import type { ScopedTools } from './runtime/run-service.ts';
 import type { Redactor } from './security/redact.ts';
-import { createDatabase } from './store/database.ts';
+import { createRedactor } from './security/redact.ts';
 import type { Database } from './store/database.ts';
+import { createDatabase } from './store/database.ts';
 import { createBuiltinTools } from './tools/builtins/index.ts';
+import { connectMcpServers } from './tools/mcp/index.ts';
 import { createSkillTools } from './tools/skills/index.ts';
 
 /** Options of {@link createApp} that are not configuration. */
@@ -41,6 +49,7 @@ export interface App {
   runs: RunService;
   redact: Redactor;
   orgId: string;
+  clock: Clock;
   /** `embedded` on PGlite, `cluster` on PostgreSQL. */
   mode: 'embedded' | 'cluster';
   close(): Promise<void>;
@@ -49,27 +58,55 @@ export interface App {
 /** Organization of the embedded mode and of the CLI. */
 export const defaultOrgId = 'org_default';
 
+/** Model settings resolved from the configuration (checked before anything is opened). */
+interface ModelChoice {
+  model: ModelSettings | undefined;
+  embedding: ModelSettings | undefined;
+}
+
 /**
  * Builds the application from a configuration: the store (PGlite under `home`, or PostgreSQL), the
- * tools, the brains and the run service. The only place that picks adapters.
+ * tools, the brains, learning and the run service. The only place that picks adapters.
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const cwd = options.cwd ?? process.cwd();
+  const embedded = config.databaseUrl === undefined;
+  // Settings that can be wrong are checked before the store is opened, so a bad value leaves nothing open.
+  const models: ModelChoice = {
+    model: config.model ? resolveModelSettings(modelInput(config, config.model)) : undefined,
+    embedding: config.embeddingModel
+      ? resolveEmbeddingSettings(modelInput(config, config.embeddingModel))
+      : undefined,
+  };
+  const home = resolve(options.cwd ?? process.cwd(), config.home);
+  const database = await openDatabase(config, home, embedded, options.inMemory === true);
+  try {
+    return assemble(config, database, embedded, models, options);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+function assemble(
+  config: Config,
+  database: Database,
+  embedded: boolean,
+  models: ModelChoice,
+  options: AppOptions,
+): App {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const embedded = config.databaseUrl === undefined;
-  const home = resolve(cwd, config.home);
-  const database = await openDatabase(config, home, embedded, options.inMemory === true);
+  const { stores } = database;
   const redact = createRedactor(secretValues(config));
-  const modelSettings = config.model ? resolveModelSettings(modelInput(config)) : undefined;
-  const caller = modelSettings ? createModelCaller(modelSettings) : undefined;
+  const caller = models.model ? createModelCaller(models.model) : undefined;
+  const embedder = models.embedding ? createEmbedder(models.embedding) : undefined;
   const registry = new ToolRegistry([
     ...createBuiltinTools({
       httpAllow: config.httpAllow,
       ...(config.serpApiKey ? { serpApiKey: config.serpApiKey } : {}),
       ...(caller ? { llm: caller } : {}),
       audit: async (action, detail, context) => {
-        await database.stores.audit.append({
+        await stores.audit.append({
           orgId: context.orgId,
           actor: `agent:${context.agentId}`,
           action,
@@ -82,40 +119,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...createSkillTools({}),
     ...(options.tools ?? []),
   ]);
-  const embedder = config.embeddingModel
-    ? createEmbedder(resolveEmbeddingSettings({ ...modelInput(config), model: config.embeddingModel }))
-    : undefined;
-  const embed = embedder
-    ? async (text: string): Promise<number[]> => (await embedder.embed([text]))[0] ?? []
-    : undefined;
   const hooks =
     options.hooks ??
     createLearningHooks({
-      memories: database.stores.memories,
-      stats: database.stores.stats,
-      plans: database.stores.plans,
+      memories: stores.memories,
+      stats: stores.stats,
+      plans: stores.plans,
       clock,
-      ...(embed ? { embed } : {}),
+      ...(embedder ? { embed: async (text: string) => (await embedder.embed([text]))[0] ?? [] } : {}),
     });
   const planner = createPlannerBrain({
     now: () => clock.now(),
-    stats: (context) =>
-      database.stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
+    stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
   });
-  const brainFor = (agent: Agent): Brain => chooseBrain(agent, modelSettings, planner);
-  const owner = leaseOwnerId();
+  const brainFor = (agent: Agent): Brain => chooseBrain(agent, models.model, planner);
+  const toolsFor = async (agent: Agent): Promise<ScopedTools> => {
+    if (agent.mcpServers.length === 0) return { host: registry, close: async () => undefined };
+    const mcp = await connectMcpServers(agent.mcpServers, { httpAllow: config.httpAllow });
+    return { host: combineHosts(registry, mcp), close: () => mcp.close() };
+  };
   const runs = new RunService({
     orgId: defaultOrgId,
-    runs: database.stores.runs,
-    toolCalls: database.stores.toolCalls,
-    agents: database.stores.agents,
-    audit: database.stores.audit,
+    runs: stores.runs,
+    toolCalls: stores.toolCalls,
+    agents: stores.agents,
+    audit: stores.audit,
     tools: registry,
+    toolsFor,
     brainFor,
     clock,
     ids,
     redact,
-    owner,
+    owner: leaseOwnerId(),
     // Embedded: the data directory is locked by this process, so any other holder is dead.
     canSteal: embedded ? () => true : holderIsDead,
     hooks,
@@ -127,6 +162,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     runs,
     redact,
     orgId: defaultOrgId,
+    clock,
     mode: embedded ? 'embedded' : 'cluster',
     close: () => database.close(),
   };
@@ -138,7 +174,18 @@ async function openDatabase(
   embedded: boolean,
   inMemory: boolean,
 ): Promise<Database> {
-  if (!embedded && config.databaseUrl) return createDatabase({ kind: 'postgres', url: config.databaseUrl });
+  if (!embedded && config.databaseUrl) {
+    const database = await createDatabase({ kind: 'postgres', url: config.databaseUrl });
+    const { pending } = await database.migrationState();
+    if (pending.length > 0) {
+      await database.close();
+      throw userError(
+        'not_migrated',
+        `the PostgreSQL database has ${pending.length} pending migration(s) (${pending.join(', ')}): run 'autonoma migrate' first`,
+      );
+    }
+    return database;
+  }
   if (inMemory) return createDatabase({ kind: 'pglite' });
   const dir = join(home, 'data');
   try {
@@ -152,9 +199,9 @@ async function openDatabase(
   return createDatabase({ kind: 'pglite', dir });
 }
 
-function modelInput(config: Config): Parameters<typeof resolveModelSettings>[0] {
+function modelInput(config: Config, model: string): Parameters<typeof resolveModelSettings>[0] {
   return {
-    model: config.model ?? '',
+    model,
     ...(config.modelBaseUrl ? { baseUrl: config.modelBaseUrl } : {}),
     ...(config.modelApiKey ? { apiKey: config.modelApiKey } : {}),
     ...(config.openaiApiKey ? { openaiApiKey: config.openaiApiKey } : {}),

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { App, AppOptions } from '../app.ts';
-import { createApp } from '../app.ts';
 import type { ConfigKey, LoadedConfig } from '../config/index.ts';
 import { loadConfig, processEnvironment } from '../config/index.ts';
 
@@ -37,6 +36,8 @@ export async function withApp<T>(
   options: AppOptions = {},
 ): Promise<T> {
   const { config } = configFor(command);
+  // Loaded on demand so `--help` and `--version` start instantly.
+  const { createApp } = await import('../app.ts');
   const app = await createApp(config, options);
   try {
     return await action(app);

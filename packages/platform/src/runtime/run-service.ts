@@ -31,6 +31,12 @@ import {
 } from '@autonoma/core';
 import type { Redactor } from '../security/redact.ts';
 
+/** The tools of one agent for one advance (built-ins plus its MCP servers), closed afterwards. */
+export interface ScopedTools {
+  host: ToolHost;
+  close(): Promise<void>;
+}
+
 /** Everything the run service needs; built by the composition root. */
 export interface RunServiceDeps {
   orgId: string;
@@ -39,6 +45,8 @@ export interface RunServiceDeps {
   agents: AgentStore;
   audit: AuditLog;
   tools: ToolHost;
+  /** The tools of an agent (e.g. with its MCP servers). @default the shared `tools` */
+  toolsFor?: (agent: Agent) => Promise<ScopedTools>;
   brainFor: (agent: Agent) => Brain;
   hooks?: RunHooks;
   clock: Clock;
@@ -163,6 +171,17 @@ export class RunService {
       );
     }
     const agent = await this.#agentOf(run);
+    let scoped: ScopedTools;
+    let brain: Brain;
+    try {
+      brain = deps.brainFor(agent);
+      scoped = deps.toolsFor
+        ? await deps.toolsFor(agent)
+        : { host: deps.tools, close: async () => undefined };
+    } catch (error) {
+      await deps.runs.releaseLease(lease).catch(() => undefined);
+      throw error;
+    }
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -172,8 +191,8 @@ export class RunService {
       const runtime: AgentRuntime = {
         runs: deps.runs,
         toolCalls: deps.toolCalls,
-        tools: deps.tools,
-        brain: deps.brainFor(agent),
+        tools: scoped.host,
+        brain,
         clock: deps.clock,
         redact: deps.redact,
         audit: (current, entry) =>
@@ -202,6 +221,7 @@ export class RunService {
       clearInterval(heartbeat);
       options.signal?.removeEventListener('abort', onAbort);
       this.#active.delete(runId);
+      await scoped.close().catch(() => undefined);
       await deps.runs.releaseLease(lease).catch(() => undefined);
     }
   }

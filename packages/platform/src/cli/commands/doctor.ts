@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { createDatabase } from '../../store/database.ts';
 import type { ConfigKey } from '../../config/index.ts';
 import { ConfigSchema, environmentNames, maskUrl, maskValue } from '../../config/index.ts';
 import { configFor } from '../app-context.ts';
@@ -50,6 +49,7 @@ export function registerDoctor(program: Command): void {
         ? `PostgreSQL ${maskUrl(config.databaseUrl)}`
         : `embedded PGlite in ${resolve(config.home, 'data')}`;
       try {
+        const { createDatabase } = await import('../../store/database.ts');
         const database = config.databaseUrl
           ? await createDatabase({ kind: 'postgres', url: config.databaseUrl })
           : await createDatabase({ kind: 'pglite', dir: resolve(config.home, 'data') });

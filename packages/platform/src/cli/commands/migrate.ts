@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createDatabase } from '../../store/database.ts';
 import { maskUrl } from '../../config/index.ts';
 import { configFor } from '../app-context.ts';
 import { processOutput } from '../output.ts';
@@ -12,6 +11,7 @@ export function registerMigrate(program: Command): void {
     .description('apply pending database migrations (PostgreSQL from DATABASE_URL, else the embedded store)')
     .action(async (_flags: unknown, command: Command) => {
       const { config } = configFor(command);
+      const { createDatabase } = await import('../../store/database.ts');
       const database = config.databaseUrl
         ? await createDatabase({ kind: 'postgres', url: config.databaseUrl })
         : await createDatabase({ kind: 'pglite', dir: resolve(config.home, 'data') });
