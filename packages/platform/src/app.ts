@@ -15,6 +15,7 @@ import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-s
 import { secretValues } from './config/mask.ts';
 import type { Config } from './config/schema.ts';
 import { createLearningHooks } from './learning/learning-hooks.ts';
+import { createMemoryPort } from './learning/memory-port.ts';
 import { runSignature } from './learning/signature.ts';
 import { holderIsDead, leaseOwnerId } from './runtime/lease-owner.ts';
 import { RunService } from './runtime/run-service.ts';
@@ -100,11 +101,16 @@ function assemble(
   const redact = createRedactor(secretValues(config));
   const caller = models.model ? createModelCaller(models.model) : undefined;
   const embedder = models.embedding ? createEmbedder(models.embedding) : undefined;
+  const embed = embedder
+    ? async (text: string): Promise<number[]> => (await embedder.embed([text]))[0] ?? []
+    : undefined;
   const registry = new ToolRegistry([
     ...createBuiltinTools({
       httpAllow: config.httpAllow,
       ...(config.serpApiKey ? { serpApiKey: config.serpApiKey } : {}),
+      ...(config.serpApiBaseUrl ? { serpApiBaseUrl: config.serpApiBaseUrl } : {}),
       ...(caller ? { llm: caller } : {}),
+      memory: createMemoryPort({ memories: stores.memories, clock, ...(embed ? { embed } : {}) }),
       audit: async (action, detail, context) => {
         await stores.audit.append({
           orgId: context.orgId,
@@ -126,7 +132,7 @@ function assemble(
       stats: stores.stats,
       plans: stores.plans,
       clock,
-      ...(embedder ? { embed: async (text: string) => (await embedder.embed([text]))[0] ?? [] } : {}),
+      ...(embed ? { embed } : {}),
     });
   const planner = createPlannerBrain({
     now: () => clock.now(),

@@ -19,7 +19,8 @@ export function maskUrl(url: string): string {
     if (parsed.password) parsed.password = '****';
     return parsed.toString();
   } catch {
-    return `${url.split(':')[0] ?? ''}:(unparseable)`;
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+    return `${scheme ?? ''}(unparseable)`;
   }
 }
 

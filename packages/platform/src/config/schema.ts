@@ -40,6 +40,8 @@ export const ConfigSchema = z.strictObject({
     .default({}),
   embeddingModel: z.string().optional(),
   serpApiKey: z.string().optional(),
+  /** SerpAPI-compatible endpoint. @default 'https://serpapi.com' */
+  serpApiBaseUrl: z.string().url().optional(),
   /** Hosts, host:port or CIDRs `http_request` may reach despite the SSRF guard. @default [] */
   httpAllow: csv.default([]),
   jwtSecret: z.string().min(32).optional(),
@@ -69,6 +71,7 @@ export const environmentNames: Readonly<Partial<Record<ConfigKey, string>>> = Ob
   modelMaxRetries: 'AUTONOMA_MODEL_MAX_RETRIES',
   embeddingModel: 'AUTONOMA_EMBEDDING_MODEL',
   serpApiKey: 'SERPAPI_API_KEY',
+  serpApiBaseUrl: 'SERPAPI_BASE_URL',
   httpAllow: 'AUTONOMA_HTTP_ALLOW',
   jwtSecret: 'AUTONOMA_JWT_SECRET',
   logLevel: 'LOG_LEVEL',
