@@ -18,7 +18,7 @@ import type {
 } from './runtime.ts';
 import type { CallResult } from './tool-calls.ts';
 import { LoopGuard, callKey, executeCall, prepareToolCall } from './tool-calls.ts';
-import { transcriptFromEvents } from './transcript.ts';
+import { createTranscriptBuilder } from './transcript.ts';
 
 const noPreparation: RunPreparation = {
   recalled: [],
@@ -52,7 +52,9 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
     return { run, yielded: false };
 
   const log: RunEvent[] = await runtime.runs.events(run.id);
-  const transcript: TranscriptEntry[] = transcriptFromEvents(log);
+  const transcript: TranscriptEntry[] = [];
+  const extendTranscript = createTranscriptBuilder(transcript);
+  extendTranscript(log);
   const allowed = new Map(allowedTools(runtime.tools, agent.tools).map((tool) => [tool.name, tool] as const));
   const descriptors = describeTools([...allowed.values()]);
   const preparation = runtime.hooks?.prepare ? await runtime.hooks.prepare(run, agent) : noPreparation;
@@ -149,7 +151,7 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
     });
     run = committed.run;
     log.push(...committed.events);
-    transcript.push(...transcriptFromEvents(committed.events));
+    extendTranscript(committed.events);
     for (const event of committed.events) sink(event);
     if (runtime.hooks?.observeTool)
       for (const observation of work.observations) await runtime.hooks.observeTool(run, agent, observation);
