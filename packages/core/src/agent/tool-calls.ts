@@ -201,7 +201,9 @@ export async function executeCall(
     signal,
   );
   const latencyMs = clock.now() - began;
-  const stored = outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error;
+  // Results are stored redacted: a tool may echo a configured secret back (e.g. an API echoing its key).
+  const redact = runtime.redact ?? (<T>(value: T): T => value);
+  const stored = redact(outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error);
   // Record the completion at once, so a crash before the step commits replays this result instead of
   // treating the call as interrupted (which would send a non-idempotent call to review).
   await runtime.toolCalls.resolve(
