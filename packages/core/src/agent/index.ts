@@ -5,3 +5,4 @@ export * from './tool-calls.ts';
 export * from './budgets.ts';
 export * from './outcome.ts';
 export * from './stable-json.ts';
+export * from './read-log.ts';

@@ -18,6 +18,7 @@ import type {
 } from './runtime.ts';
 import type { CallResult } from './tool-calls.ts';
 import { LoopGuard, callKey, executeCall, prepareToolCall } from './tool-calls.ts';
+import { readRunLog } from './read-log.ts';
 import { createTranscriptBuilder } from './transcript.ts';
 
 const noPreparation: RunPreparation = {
@@ -51,7 +52,8 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
   if (isTerminal(run.status) || (run.status !== 'running' && run.status !== 'queued'))
     return { run, yielded: false };
 
-  const log: RunEvent[] = await runtime.runs.events(run.id);
+  // A run that never committed has no log to read (saves a query on every fresh run).
+  const log: RunEvent[] = run.lastSeq === 0 ? [] : await readRunLog(runtime.runs, run.id);
   const transcript: TranscriptEntry[] = [];
   const extendTranscript = createTranscriptBuilder(transcript);
   extendTranscript(log);

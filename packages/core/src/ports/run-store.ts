@@ -58,7 +58,7 @@ export interface StepCommit {
   /** Tool calls finished in this step. */
   toolCalls?: ToolCallCompletion[];
   now: number;
-  /** Extends the lease to this time. */
+  /** Extends the lease to this time, once less than half of the current lease remains. */
   leaseExpiresAt: number;
 }
 

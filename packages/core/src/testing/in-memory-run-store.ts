@@ -181,7 +181,10 @@ export class InMemoryRunStore implements RunStore {
     if (commit.answer !== undefined) run.answer = commit.answer;
     if (commit.reason !== undefined) run.reason = commit.reason;
     run.updatedAt = commit.now;
-    run.leaseExpiresAt = commit.leaseExpiresAt;
+    // Extended only once half of the lease is used, like the SQL stores.
+    const renewBelow = commit.now + Math.floor((commit.leaseExpiresAt - commit.now) / 2);
+    if (run.leaseExpiresAt === null || run.leaseExpiresAt < renewBelow)
+      run.leaseExpiresAt = commit.leaseExpiresAt;
     if (isTerminal(commit.status)) run.endedAt = commit.now;
     const appended = this.#append(run, commit.events, commit.now);
     this.#onCommit?.(run.id, commit);

@@ -7,7 +7,9 @@ import { startOpenAiFixture } from '../fixtures/openai-server.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
 
 const toolMessages = (request: RecordedRequest): { role?: string; content?: unknown }[] =>
-  ((request.body as { messages?: { role?: string; content?: unknown }[] }).messages ?? []).filter((message) => message.role === 'tool');
+  ((request.body as { messages?: { role?: string; content?: unknown }[] }).messages ?? []).filter(
+    (message) => message.role === 'tool',
+  );
 
 describe('human approval across process restarts [pglite]', () => {
   let model: Fixture;
@@ -17,14 +19,24 @@ describe('human approval across process restarts [pglite]', () => {
   beforeAll(async () => {
     model = await startOpenAiFixture((request) =>
       toolMessages(request).length === 0
-        ? { kind: 'tool-calls', calls: [{ name: 'fs_write', input: { path: 'greeting.txt', content: 'hello' } }] }
+        ? {
+            kind: 'tool-calls',
+            calls: [{ name: 'fs_write', input: { path: 'greeting.txt', content: 'hello' } }],
+          }
         : { kind: 'text', text: `finished after: ${JSON.stringify(toolMessages(request).at(-1)?.content)}` },
     );
     const home = mkdtempSync(join(tmpdir(), 'autonoma-approval-'));
     workspace = mkdtempSync(join(tmpdir(), 'autonoma-approval-ws-'));
-    env = cliEnvironment({ AUTONOMA_HOME: home, AUTONOMA_MODEL: 'openai-compatible:fixture', AUTONOMA_MODEL_BASE_URL: `${model.url}/v1` });
+    env = cliEnvironment({
+      AUTONOMA_HOME: home,
+      AUTONOMA_MODEL: 'openai-compatible:fixture',
+      AUTONOMA_MODEL_BASE_URL: `${model.url}/v1`,
+    });
     const agentFile = join(home, 'careful.json');
-    writeFileSync(agentFile, JSON.stringify({ name: 'careful', tools: ['fs_write', 'fs_read'], approval: { tools: ['fs_write'] } }));
+    writeFileSync(
+      agentFile,
+      JSON.stringify({ name: 'careful', tools: ['fs_write', 'fs_read'], approval: { tools: ['fs_write'] } }),
+    );
     const created = await runCli(['agents', 'create', '--file', agentFile], env);
     expect(created.code).toBe(0);
   });
@@ -33,12 +45,17 @@ describe('human approval across process restarts [pglite]', () => {
   });
 
   const startWaiting = async (): Promise<{ runId: string; callId: string }> => {
-    const started = await runCli(['run', '--agent', 'careful', '--workspace', workspace, '--json', 'write a greeting'], env);
+    const started = await runCli(
+      ['run', '--agent', 'careful', '--workspace', workspace, '--json', 'write a greeting'],
+      env,
+    );
     expect(started.code).toBe(3);
     const result = JSON.parse(started.stdout) as { runId: string; status: string };
     expect(result.status).toBe('waiting_approval');
     const shown = await runCli(['runs', 'show', result.runId, '--json'], env);
-    const events = (JSON.parse(shown.stdout) as { events: { type: string; callId?: string; tool?: string }[] }).events;
+    const events = (
+      JSON.parse(shown.stdout) as { events: { type: string; callId?: string; tool?: string }[] }
+    ).events;
     const request = events.find((event) => event.type === 'approval-request');
     expect(request?.tool).toBe('fs_write');
     return { runId: result.runId, callId: String(request?.callId) };

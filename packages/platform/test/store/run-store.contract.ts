@@ -178,6 +178,14 @@ export function describeRunStoreContract(name: string, getStores: GetStores): vo
       expect(committed.run.lastSeq).toBe(1);
     });
 
+    it('a commit extends the lease once less than half of it remains', async () => {
+      const { runs } = getStores();
+      const lease = await leased(getStores);
+      const late = lease.expiresAt - 1;
+      const result = await runs.commitStep(lease, stepCommit({ now: late, leaseExpiresAt: late + 60_000 }));
+      expect(result.run.leaseExpiresAt).toBe(late + 60_000);
+    });
+
     it('commits a step: state, events with seq, never text-delta', async () => {
       const { runs } = getStores();
       const lease = await leased(getStores);
@@ -201,7 +209,8 @@ export function describeRunStoreContract(name: string, getStores: GetStores): vo
         lastSeq: 2,
         brainState: { plan: ['a', 'b'] },
         answer: 'partial',
-        leaseExpiresAt: 99_000,
+        // More than half of the lease is left: the commit keeps it (the row can be updated in place).
+        leaseExpiresAt: lease.expiresAt,
         usage: { steps: 1 },
         updatedAt: 2_000,
       });

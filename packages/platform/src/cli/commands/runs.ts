@@ -1,5 +1,5 @@
 import type { RunStatus } from '@autonoma/core';
-import { RunStatus as RunStatusSchema, userError } from '@autonoma/core';
+import { RunStatus as RunStatusSchema, readRunLog, userError } from '@autonoma/core';
 import type { Command } from 'commander';
 import { withApp } from '../app-context.ts';
 import { processOutput } from '../output.ts';
@@ -56,7 +56,7 @@ export function registerRuns(program: Command): void {
     .action(async (runId: string, flags: { json?: boolean }, command: Command) => {
       await withApp(command, async (app) => {
         const run = await app.runs.get(runId);
-        const events = await app.database.stores.runs.events(runId);
+        const events = await readRunLog(app.database.stores.runs, runId);
         if (flags.json) {
           processOutput.out(JSON.stringify({ run, events }));
           return;

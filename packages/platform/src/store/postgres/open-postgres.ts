@@ -57,12 +57,37 @@ export function unreachable(url: URL, error: unknown): AutonomaError {
   return dependencyError(`cannot reach PostgreSQL at ${host}:${port}: ${reason}`, error);
 }
 
-/** Counts statements, commits and parameter bytes on every pooled client. */
+/** Distinct statements a connection prepares; the SQL here is a fixed set of templates, this bounds surprises. */
+const maxPreparedPerConnection = 256;
+
+/** A stable statement name for a SQL text (FNV-1a), so each connection parses and plans it once. */
+function statementName(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1)
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0;
+  return `autonoma_${hash.toString(36)}_${text.length}`;
+}
+
+/**
+ * Counts statements, commits and parameter bytes on every pooled client, and names parameterised
+ * statements so PostgreSQL prepares them once per connection (the step commit runs thousands of times).
+ */
 function countClient(client: pg.PoolClient, counters: DriverCounters): void {
   const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const prepared = new Set<string>();
   let inTransaction = false;
   const counting = (...args: unknown[]): unknown => {
     const [first, second] = args;
+    if (first !== null && typeof first === 'object' && Array.isArray(second) && second.length > 0) {
+      const config = first as { text?: string; name?: string };
+      if (config.name === undefined && typeof config.text === 'string') {
+        const name = statementName(config.text);
+        if (prepared.has(name) || prepared.size < maxPreparedPerConnection) {
+          prepared.add(name);
+          args[0] = { ...config, name };
+        }
+      }
+    }
     const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
     const values = Array.isArray(second) ? second : (first as { values?: unknown[] } | undefined)?.values;
     const verb = text.trimStart().slice(0, 8).toLowerCase();
@@ -79,14 +104,30 @@ function countClient(client: pg.PoolClient, counters: DriverCounters): void {
   Object.defineProperty(client, 'query', { value: counting, configurable: true, writable: true });
 }
 
+/** Connects once with a short timeout, so an unreachable server fails fast with one line. */
+async function checkReachable(url: URL, connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw unreachable(url, error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Opens a pool and checks that the server answers; does not migrate. */
 export async function openPostgres(options: PostgresOptions): Promise<OpenedDriver> {
   const url = parsePostgresUrl(options.url);
   const counters = createCounters();
+  await checkReachable(url, options.url);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
+    // Also bounds the wait for a free pooled client; under thousands of concurrent runs that wait is
+    // legitimate, so it is generous. Reachability is checked above with a short timeout.
+    connectionTimeoutMillis: 120_000,
   });
   pool.on('connect', (client) => countClient(client, counters));
   // An idle client losing its connection must not crash the process; the next query reconnects.

@@ -167,6 +167,9 @@ export function createRunStore(db: StoreDatabase): RunStore {
         now: call.now,
       }));
       // One statement: fenced run update, event append and tool-call completions succeed or fail together.
+      // The lease is extended only once half of it is used, so most step commits leave every indexed
+      // column of the run row unchanged and PostgreSQL can update it in place (HOT).
+      const renewBelow = commit.now + Math.floor((commit.leaseExpiresAt - commit.now) / 2);
       const rows = await queryRows(
         db,
         sql`WITH updated AS (
@@ -176,7 +179,8 @@ export function createRunStore(db: StoreDatabase): RunStore {
                 answer = CASE WHEN ${commit.answer !== undefined} THEN ${commit.answer ?? null}::text ELSE answer END,
                 reason = CASE WHEN ${commit.reason !== undefined} THEN ${commit.reason ?? null}::text ELSE reason END,
                 last_seq = last_seq + ${stored.length}::int, updated_at = ${commit.now}::bigint,
-                lease_expires_at = ${commit.leaseExpiresAt}::bigint,
+                lease_expires_at = CASE WHEN lease_expires_at IS NULL OR lease_expires_at < ${renewBelow}::bigint
+                  THEN ${commit.leaseExpiresAt}::bigint ELSE lease_expires_at END,
                 ended_at = CASE WHEN ${terminal} THEN ${commit.now}::bigint ELSE ended_at END
               WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
                 AND status NOT IN ${terminalList}
@@ -187,7 +191,7 @@ export function createRunStore(db: StoreDatabase): RunStore {
               FROM updated u
                 CROSS JOIN jsonb_to_recordset(${JSON.stringify(completions)}::jsonb)
                   AS c(key text, status text, result jsonb, now bigint)
-              WHERE t.key = c.key AND t.run_id = u.id
+              WHERE t.key = c.key AND t.run_id = u.id AND t.status = 'started'
               RETURNING t.key
             )
             SELECT * FROM updated`,

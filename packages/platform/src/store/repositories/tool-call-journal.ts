@@ -83,11 +83,21 @@ export function createToolCallJournal(db: StoreDatabase): ToolCallJournal {
     },
 
     async resolve(key, from, to, result, now) {
+      // A call's completion (started → succeeded/failed) is also written by the step commit that follows;
+      // recording it early only spares a resumed run the review of a call that did finish. So it commits
+      // asynchronously: a process crash keeps it (the server has it), a server crash may lose it and the
+      // run then takes the safe path (re-run if idempotent, else needs_review). Other transitions
+      // (approvals) commit synchronously.
+      const completion = from === 'started';
       const rows = await queryRows(
         db,
-        sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
-            WHERE key = ${key} AND status = ${from}
-            RETURNING key`,
+        completion
+          ? sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
+                WHERE key = ${key} AND status = ${from} AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+                RETURNING key`
+          : sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
+                WHERE key = ${key} AND status = ${from}
+                RETURNING key`,
       );
       return rows.length > 0;
     },

@@ -1,0 +1,108 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fixture } from '../fixtures/openai-server.ts';
+import { startOpenAiFixture } from '../fixtures/openai-server.ts';
+import { runCli } from '../support/cli.ts';
+import type { EffectServer } from '../support/effect-server.ts';
+import type { CrashStore } from './crash-harness.ts';
+import {
+  modelEnvironment,
+  pgliteStore,
+  postgresStore,
+  runIdOf,
+  showRun,
+  startCli,
+  startEffectModel,
+  startEffectServer,
+} from './crash-harness.ts';
+
+describe.each([pgliteStore(), postgresStore()])(
+  'resume races and interrupted calls [$name]',
+  (store: CrashStore) => {
+    let effects: EffectServer;
+    let model: Fixture;
+
+    beforeAll(async () => {
+      effects = await startEffectServer();
+      model = await startEffectModel(effects, 3, 300);
+    });
+    afterAll(async () => {
+      await model.close();
+      await effects.close();
+      await store.cleanup();
+    });
+
+    it('two processes resuming the same run at once: exactly one advances it', async () => {
+      const env = modelEnvironment(model, await store.environment());
+      const { child, done } = startCli(['run', 'race me'], env);
+      effects.onEffect = (key) => {
+        if (key.endsWith(':1:0')) child.kill('SIGKILL');
+      };
+      const first = await done;
+      effects.onEffect = undefined;
+      const runId = String(runIdOf(first.stderr));
+      const contenders = [
+        startCli(['resume', runId, '--json'], env),
+        startCli(['resume', runId, '--json'], env),
+      ];
+      const results = await Promise.all(contenders.map((contender) => contender.done));
+      const winners = results.filter((result) => result.code === 0);
+      const losers = results.filter((result) => result.code !== 0);
+      expect(winners).toHaveLength(1);
+      expect(losers).toHaveLength(1);
+      expect(losers[0]?.stderr).toMatch(/being advanced by another process|in use by process/);
+      expect(JSON.parse(String(winners[0]?.stdout))).toMatchObject({ status: 'succeeded' });
+      const { events } = await showRun(runId, env);
+      const starts = events.filter((event) => event.type === 'run-start');
+      // The original start and exactly one resumption: the loser never committed anything.
+      expect(starts).toHaveLength(2);
+      for (const [key, count] of effects.applied) if (key.startsWith(runId)) expect(count).toBe(1);
+    });
+
+    it('a non-idempotent call interrupted mid-call ends the run needs_review, naming the call, and is not run again', async () => {
+      const family = await store.environment();
+      const slowModel = await startOpenAiFixture((request) => {
+        const toolMessages = ((request.body as { messages?: { role?: string }[] }).messages ?? []).filter(
+          (message) => message.role === 'tool',
+        );
+        return toolMessages.length === 0
+          ? { kind: 'tool-calls', calls: [{ name: 'shell_exec', input: { argv: ['sleep', '120'] } }] }
+          : { kind: 'text', text: 'should not get here' };
+      });
+      try {
+        const env = modelEnvironment(slowModel, family);
+        const agentFile = join(String(family['AUTONOMA_HOME']), 'sleeper.json');
+        writeFileSync(
+          agentFile,
+          JSON.stringify({ name: 'sleeper', tools: ['shell_exec'], shellAllow: ['sleep'] }),
+        );
+        expect((await runCli(['agents', 'create', '--file', agentFile], env)).code).toBe(0);
+        const { child, done } = startCli(['run', '--agent', 'sleeper', 'sleep a long time'], env);
+        // The model's answer is the last thing before the call starts; give the call time to begin.
+        await new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (slowModel.requests.length > 0) {
+              clearInterval(poll);
+              setTimeout(resolve, 2500);
+            }
+          }, 50);
+        });
+        child.kill('SIGKILL');
+        const first = await done;
+        const runId = String(runIdOf(first.stderr));
+        const resumed = await runCli(['resume', runId, '--json'], env);
+        expect(resumed.code).not.toBe(0);
+        const outcome = JSON.parse(resumed.stdout) as { status: string; reason: string };
+        expect(outcome.status).toBe('needs_review');
+        expect(outcome.reason).toContain(`${runId}:1:0`);
+        expect(outcome.reason).toContain('shell_exec');
+        const { events } = await showRun(runId, env);
+        expect(events.filter((event) => event.type === 'tool-call-start')).toHaveLength(0);
+        expect(slowModel.requests).toHaveLength(1);
+      } finally {
+        await slowModel.close();
+      }
+    });
+  },
+);
