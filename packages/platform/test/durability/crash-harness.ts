@@ -88,7 +88,7 @@ export function modelEnvironment(model: Fixture, store: Record<string, string>):
 
 /** The run id a `run` child printed on its first line. */
 export function runIdOf(output: string): string | undefined {
-  return /run (run_[a-z0-9]+)/.exec(output)?.[1];
+  return /^run (run_[a-z0-9]+) ·/m.exec(output)?.[1];
 }
 
 /** Resumes a run until it ends (or attempts run out); returns the last result. */

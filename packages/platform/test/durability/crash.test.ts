@@ -76,10 +76,16 @@ describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: 
 
   it('50 kills at random points: every run completes intact after resume', async () => {
     const targetKills = 50;
+    const killsPerFamily = 8;
     let kills = 0;
     let families = 0;
-    const family = await store.environment();
-    const env = modelEnvironment(model, family);
+    const env = modelEnvironment(model, await store.environment());
+    // Calibrate: how long an undisturbed run takes here, start-up included; kills land uniformly in it.
+    const calibrationStart = Date.now();
+    const calibration = await startCli(['run', 'effects calibration'], env).done;
+    const window = Date.now() - calibrationStart;
+    expect(calibration.code).toBe(0);
+    await expectIntact(String(runIdOf(calibration.stderr)), env, effects);
     while (kills < targetKills) {
       families += 1;
       let runId: string | undefined;
@@ -87,11 +93,10 @@ describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: 
       for (let attempt = 0; attempt < 40 && !finished; attempt += 1) {
         const args = runId ? ['resume', runId] : ['run', `effects family ${families}`];
         const { child, done } = startCli(args, env);
-        // Anywhere from process start-up to the last step: the run itself takes about a second.
-        const timer =
-          kills < targetKills
-            ? setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(Math.random() * 2500))
-            : undefined;
+        const kill = kills < targetKills && attempt < killsPerFamily;
+        const timer = kill
+          ? setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * window))
+          : undefined;
         const result = await done;
         clearTimeout(timer);
         runId ??= runIdOf(result.stderr);
