@@ -12,8 +12,8 @@ import type {
   StatsStore,
   ToolCallJournal,
 } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type DriverCounters, type OpenedDriver, type StoreDatabase } from './driver.ts';
+import { sql } from './sql.ts';
+import { queryRows, type DriverCounters, type OpenedDriver, type Executor } from './driver.ts';
 import { createMigrator, type Migration, type MigrationState } from './migrator.ts';
 import { openPglite } from './pglite/open-pglite.ts';
 import { openPostgres } from './postgres/open-postgres.ts';
@@ -65,8 +65,8 @@ export interface Stores {
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly stores: Stores;
-  /** The Drizzle database, for adapters that need tables without a port yet (users, jobs…). */
-  readonly drizzle: StoreDatabase;
+  /** Runs SQL directly, for adapters that need tables without a port yet (users, jobs…). */
+  readonly executor: Executor;
   /** Applies pending migrations; returns the names applied now. */
   migrate(): Promise<{ applied: string[]; skipped: string[] }>;
   /** Applied and pending migrations (for `autonoma doctor`). */
@@ -78,7 +78,7 @@ export interface Database {
   stats(): DriverCounters;
 }
 
-const hasVectorColumn = async (db: StoreDatabase): Promise<boolean> => {
+const hasVectorColumn = async (db: Executor): Promise<boolean> => {
   const rows = await queryRows(
     db,
     sql`SELECT 1 FROM information_schema.columns
@@ -93,7 +93,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     options.kind === 'pglite'
       ? await openPglite({ ...(options.dir === undefined ? {} : { dir: options.dir }) })
       : await openPostgres({ url: options.url, poolSize: options.poolSize, log: options.log });
-  const { db } = driver;
+  const db = driver.executor;
   const migrator = createMigrator(db, { migrations: options.migrations, log: options.log });
   let vector = false;
   const refreshVector = async (): Promise<void> => {
@@ -114,7 +114,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const vectorSearch = (): boolean => vector;
   return {
     kind: options.kind,
-    drizzle: db,
+    executor: db,
     stores: {
       runs: createRunStore(db),
       toolCalls: createToolCallJournal(db),

@@ -1,16 +1,24 @@
 /**
- * What every store driver (PGlite, node-postgres) hands to the shared repositories: a Drizzle
- * PostgreSQL database plus the counters the step benchmark reads.
+ * What every store driver (PGlite, node-postgres) hands to the shared repositories: an {@link Executor}
+ * that runs {@link SQL} fragments, plus the counters the step benchmark reads. There is no ORM at
+ * runtime (see docs/store.md).
  */
-import { sql, type SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from './sql.ts';
 
-/** The Drizzle database the repositories are written against (PGlite and node-postgres share it). */
-export type StoreDatabase = PgDatabase<PgQueryResultHKT>;
+/** The rows a statement returned (both drivers answer `{ rows }`). */
+export interface QueryResult {
+  rows: Record<string, unknown>[];
+}
 
-/** Anything that can run a raw statement: the database or a transaction. */
+/** Anything that runs statements: the database, or a transaction opened on it. */
 export interface Executor {
-  execute: StoreDatabase['execute'];
+  /** Runs one statement (autocommitted outside a transaction). */
+  execute(query: SQL): Promise<QueryResult>;
+  /**
+   * Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. Inside a
+   * transaction this opens a savepoint.
+   */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
 }
 
 /** Counters of work sent to the database driver. */
@@ -23,9 +31,9 @@ export interface DriverCounters {
   bytesWritten: number;
 }
 
-/** An opened driver: the Drizzle database, its counters and its lifecycle. */
+/** An opened driver: its executor, its counters and its lifecycle. */
 export interface OpenedDriver {
-  db: StoreDatabase;
+  executor: Executor;
   counters: DriverCounters;
   /** True when the driver offers the pgvector extension. */
   vectorAvailable(): Promise<boolean>;
@@ -52,11 +60,31 @@ export function parameterBytes(values: readonly unknown[] | undefined): number {
   return total;
 }
 
-/** Runs a raw statement and returns its rows (both drivers answer `{ rows }`). */
+/**
+ * The executor of an open transaction whose statements go through `run`; its own `transaction` nests
+ * with savepoints `sp1`, `sp2`… (`depth` is the next savepoint's number).
+ */
+export function transactionExecutor(run: (query: SQL) => Promise<QueryResult>, depth = 1): Executor {
+  return {
+    execute: run,
+    async transaction(fn) {
+      const savepoint = sql.raw(`sp${depth}`);
+      await run(sql`SAVEPOINT ${savepoint}`);
+      try {
+        const result = await fn(transactionExecutor(run, depth + 1));
+        await run(sql`RELEASE SAVEPOINT ${savepoint}`);
+        return result;
+      } catch (error) {
+        await run(sql`ROLLBACK TO SAVEPOINT ${savepoint}`);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Runs a statement and returns its rows. */
 export async function queryRows(executor: Executor, query: SQL): Promise<Record<string, unknown>[]> {
-  const result: unknown = await executor.execute(query);
-  // Both drivers return an object with `rows` (pg's QueryResult, PGlite's Results).
-  return (result as { rows: Record<string, unknown>[] }).rows;
+  return (await executor.execute(query)).rows;
 }
 
 /** True when the extension is installable on the server behind `executor`. */
@@ -64,3 +92,10 @@ export async function extensionAvailable(executor: Executor, name: string): Prom
   const rows = await queryRows(executor, sql`SELECT 1 FROM pg_available_extensions WHERE name = ${name}`);
   return rows.length > 0;
 }
+
+/**
+ * Types both drivers return as their text, as drizzle-orm did (timestamps, dates, intervals and their
+ * arrays, numeric[]), so ad-hoc queries read the same as before. The schema itself stores times as
+ * bigint epoch milliseconds.
+ */
+export const textTypeOids: readonly number[] = [1082, 1114, 1184, 1186, 1182, 1115, 1185, 1187, 1231];

@@ -13,8 +13,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutonomaError, describeError } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { extensionAvailable, queryRows, type StoreDatabase } from './driver.ts';
+import { sql } from './sql.ts';
+import { extensionAvailable, queryRows, type Executor } from './driver.ts';
 
 /** One migration file. */
 export interface Migration {
@@ -93,7 +93,7 @@ export interface MigratorOptions {
 }
 
 /** Creates a migrator for `db`. */
-export function createMigrator(db: StoreDatabase, options: MigratorOptions = {}): Migrator {
+export function createMigrator(db: Executor, options: MigratorOptions = {}): Migrator {
   const load = async (): Promise<Migration[]> => options.migrations ?? loadMigrations();
   const usable = async (migration: Migration): Promise<boolean> =>
     migration.requiresExtension === undefined || extensionAvailable(db, migration.requiresExtension);

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/database.ts';
 import { queryRows } from '../../src/store/driver.ts';
+import { sql } from '../../src/store/sql.ts';
 import type { Fixture, FixtureReply, RecordedRequest } from '../fixtures/openai-server.ts';
 import { startOpenAiFixture } from '../fixtures/openai-server.ts';
 import type { CliResult } from '../support/cli.ts';
@@ -146,13 +146,13 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
     const database = await createDatabase({ kind: 'pglite', dir: join(home, 'data') });
     try {
       const tables = await queryRows(
-        database.drizzle,
+        database.executor,
         sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
       );
       let rows = 0;
       for (const table of tables) {
         const dump = await queryRows(
-          database.drizzle,
+          database.executor,
           sql.raw(`SELECT t::text AS row FROM "${String(table['table_name'])}" t`),
         );
         rows += dump.length;
@@ -162,7 +162,7 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
         }
       }
       expect(rows).toBeGreaterThan(20);
-      const events = await queryRows(database.drizzle, sql`SELECT payload::text AS payload FROM run_events`);
+      const events = await queryRows(database.executor, sql`SELECT payload::text AS payload FROM run_events`);
       expect(events.some((event) => String(event['payload']).includes('[REDACTED]'))).toBe(true);
     } finally {
       await database.close();

@@ -1,17 +1,18 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   loadMigrations,
   parseMigration,
+  queryRows,
+  sql,
   type Database,
   type Migration,
 } from '../../src/store/index.ts';
 import { createScratchDatabase, type ScratchDatabase } from './postgres-helpers.ts';
 
 const tableExists = async (database: Database, name: string): Promise<boolean> => {
-  const result = await database.drizzle.execute(sql`SELECT to_regclass(${name}) IS NOT NULL AS present`);
-  return (result as unknown as { rows: { present: boolean }[] }).rows[0]?.present === true;
+  const rows = await queryRows(database.executor, sql`SELECT to_regclass(${name}) IS NOT NULL AS present`);
+  return rows[0]?.present === true;
 };
 
 describe('migrator [postgres]', () => {

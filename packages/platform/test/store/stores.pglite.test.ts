@@ -1,6 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, loadMigrations, type Database } from '../../src/store/index.ts';
+import { createDatabase, loadMigrations, sql, type Database } from '../../src/store/index.ts';
 import { describeStoreContracts } from './contracts.ts';
 import { newRun, stepCommit, stepEnd } from './fixtures.ts';
 
@@ -16,7 +15,7 @@ describeStoreContracts(
   'pglite',
   () => database.stores,
   async (id, action) => {
-    await database.drizzle.execute(sql`UPDATE audit_log SET action = ${action} WHERE id = ${id}`);
+    await database.executor.execute(sql`UPDATE audit_log SET action = ${action} WHERE id = ${id}`);
   },
 );
 

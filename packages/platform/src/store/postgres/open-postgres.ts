@@ -1,7 +1,6 @@
 /** Opens the cluster store: a node-postgres pool on `DATABASE_URL`. */
 import type { AutonomaError } from '@autonoma/core';
 import { dependencyError, describeError, userError } from '@autonoma/core';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import {
   createCounters,
@@ -9,8 +8,8 @@ import {
   parameterBytes,
   type DriverCounters,
   type OpenedDriver,
-  type StoreDatabase,
 } from '../driver.ts';
+import { poolExecutor } from './pool-executor.ts';
 
 /** Options of the PostgreSQL store. */
 export interface PostgresOptions {
@@ -90,14 +89,14 @@ function countClient(client: pg.PoolClient, counters: DriverCounters): void {
     }
     const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
     const values = Array.isArray(second) ? second : (first as { values?: unknown[] } | undefined)?.values;
-    const verb = text.trimStart().slice(0, 8).toLowerCase();
+    const verb = text.trimStart().slice(0, 11).toLowerCase();
     counters.statements += 1;
     counters.bytesWritten += parameterBytes(values);
     if (verb.startsWith('begin')) inTransaction = true;
     else if (verb.startsWith('commit')) {
       inTransaction = false;
       counters.commits += 1;
-    } else if (verb.startsWith('rollback')) inTransaction = false;
+    } else if (verb.startsWith('rollback') && !verb.startsWith('rollback to')) inTransaction = false;
     else if (!inTransaction) counters.commits += 1;
     return original(...args);
   };
@@ -132,7 +131,7 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedDriv
   pool.on('connect', (client) => countClient(client, counters));
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (error) => options.log?.(`postgres pool error: ${describeError(error)}`));
-  const db: StoreDatabase = drizzle({ client: pool });
+  const executor = poolExecutor(pool);
   const ping = async (): Promise<void> => {
     try {
       await pool.query('SELECT 1');
@@ -148,9 +147,9 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedDriv
   }
   let closed = false;
   return {
-    db,
+    executor,
     counters,
-    vectorAvailable: () => extensionAvailable(db, 'vector'),
+    vectorAvailable: () => extensionAvailable(executor, 'vector'),
     ping,
     close: async () => {
       if (closed) return;

@@ -1,7 +1,7 @@
 /** Agents, unique by name within an organization. */
 import type { Agent, AgentSpec, AgentStore } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { toNumber } from './values.ts';
 
 const agentFromRow = (row: Record<string, unknown>): Agent => ({
@@ -12,8 +12,8 @@ const agentFromRow = (row: Record<string, unknown>): Agent => ({
   updatedAt: toNumber(row.updated_at),
 });
 
-/** Creates the {@link AgentStore} over a Drizzle database. */
-export function createAgentStore(db: StoreDatabase): AgentStore {
+/** Creates the {@link AgentStore} over an {@link Executor}. */
+export function createAgentStore(db: Executor): AgentStore {
   return {
     async upsert(orgId, spec, ids) {
       // Same name in the same org updates the spec and keeps the original id.

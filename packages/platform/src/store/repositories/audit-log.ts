@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditLog, AuditRecord } from '@autonoma/core';
-import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql, type SQL } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { toNumber } from './values.ts';
 
 /** JSON with object keys sorted at every level, so jsonb's key reordering does not change hashes. */
@@ -50,8 +50,8 @@ const recordFromRow = (row: Record<string, unknown>): AuditRecord => ({
 const lockOrg = (orgId: string): SQL =>
   sql`SELECT pg_advisory_xact_lock(hashtextextended(${`audit:${orgId}`}, 0))`;
 
-/** Creates the {@link AuditLog} over a Drizzle database. */
-export function createAuditLog(db: StoreDatabase): AuditLog {
+/** Creates the {@link AuditLog} over an {@link Executor}. */
+export function createAuditLog(db: Executor): AuditLog {
   return {
     async append(entry) {
       return db.transaction(async (tx) => {

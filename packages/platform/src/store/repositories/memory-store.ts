@@ -21,8 +21,8 @@
  * `access_count` of the rows it returns in the same statement.
  */
 import type { Memory, MemoryKind, MemoryStore, ScoredMemory } from '@autonoma/core';
-import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql, type SQL } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { cosineSql } from './similarity.ts';
 import {
   realArrayLiteral,
@@ -64,7 +64,7 @@ const kindsIn = (kinds: MemoryKind[] | undefined): SQL =>
     : sql`AND kind IN (SELECT jsonb_array_elements_text(${JSON.stringify(kinds)}::jsonb))`;
 
 /** Creates the {@link MemoryStore}; `vectorSearch` says whether the pgvector columns exist. */
-export function createMemoryStore(db: StoreDatabase, vectorSearch: () => boolean): MemoryStore {
+export function createMemoryStore(db: Executor, vectorSearch: () => boolean): MemoryStore {
   return {
     get vectorSearch() {
       return vectorSearch();

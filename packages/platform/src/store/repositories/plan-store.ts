@@ -4,8 +4,8 @@
  * few plans, and the scan is bounded to its own).
  */
 import type { PlanStore, ReusablePlan } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { cosineSql } from './similarity.ts';
 import { realArrayLiteral, toNumber, toNumberArray, vectorDimension, vectorLiteral } from './values.ts';
 
@@ -27,7 +27,7 @@ const planFromRow = (row: Record<string, unknown>): ReusablePlan => ({
 const successRate = sql.raw('(successes + 1)::float8 / (successes + failures + 2)');
 
 /** Creates the {@link PlanStore}; `vectorSearch` says whether the pgvector columns exist. */
-export function createPlanStore(db: StoreDatabase, vectorSearch: () => boolean): PlanStore {
+export function createPlanStore(db: Executor, vectorSearch: () => boolean): PlanStore {
   return {
     async save(plan) {
       const rows = await queryRows(

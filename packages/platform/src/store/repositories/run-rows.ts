@@ -11,7 +11,7 @@ import {
   type RunStatus,
   type Usage,
 } from '@autonoma/core';
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from '../sql.ts';
 import { fromJson, toNumber, toNumberOrNull, toStringOrNull } from './values.ts';
 
 /** `('succeeded', 'failed', …)`: the terminal statuses as an SQL list (constants, not input). */

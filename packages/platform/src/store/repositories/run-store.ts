@@ -20,8 +20,8 @@ import {
   type RunStore,
   type StepCommit,
 } from '@autonoma/core';
-import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql, type SQL } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { eventFromRow, insertEventsCte, runFromRow, sequence, storable, terminalList } from './run-rows.ts';
 import { jsonParameter } from './values.ts';
 
@@ -29,8 +29,8 @@ const priorityOrder = sql.raw(
   `CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
 );
 
-/** Creates the {@link RunStore} over a Drizzle database. */
-export function createRunStore(db: StoreDatabase): RunStore {
+/** Creates the {@link RunStore} over an {@link Executor}. */
+export function createRunStore(db: Executor): RunStore {
   const selectOne = async (query: SQL): Promise<Run | undefined> => {
     const row = (await queryRows(db, query))[0];
     return row === undefined ? undefined : runFromRow(row);

@@ -1,10 +1,10 @@
 /** Key-value settings. */
 import type { SettingsStore } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 
-/** Creates the {@link SettingsStore} over a Drizzle database. */
-export function createSettingsStore(db: StoreDatabase): SettingsStore {
+/** Creates the {@link SettingsStore} over an {@link Executor}. */
+export function createSettingsStore(db: Executor): SettingsStore {
   const get = async (key: string): Promise<string | undefined> => {
     const row = (await queryRows(db, sql`SELECT value FROM settings WHERE key = ${key}`))[0];
     return row === undefined ? undefined : String(row.value);

@@ -1,5 +1,5 @@
 /** Cosine similarity over `real[]` columns in SQL, for servers without pgvector. */
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from '../sql.ts';
 
 /**
  * `cosine(column, query)` in plain SQL: NULL when either side is missing, has another dimension, or is

@@ -1,7 +1,7 @@
 /** Per-(org, agent, signature, action) outcome statistics, accumulated by UPSERT. */
 import type { ActionStats, StatsStore } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { toNumber } from './values.ts';
 
 const statsFromRow = (row: Record<string, unknown>): ActionStats => ({
@@ -16,8 +16,8 @@ const statsFromRow = (row: Record<string, unknown>): ActionStats => ({
   updatedAt: toNumber(row.updated_at),
 });
 
-/** Creates the {@link StatsStore} over a Drizzle database. */
-export function createStatsStore(db: StoreDatabase): StatsStore {
+/** Creates the {@link StatsStore} over an {@link Executor}. */
+export function createStatsStore(db: Executor): StatsStore {
   return {
     async record(outcome) {
       await db.execute(

@@ -1,7 +1,7 @@
 /** The tool-call journal: calls are recorded (fenced by the run lease) before they execute. */
 import { conflict, type Lease, type ToolCallJournal, type ToolCallRecord } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
-import { queryRows, type StoreDatabase } from '../driver.ts';
+import { sql } from '../sql.ts';
+import { queryRows, type Executor } from '../driver.ts';
 import { terminalList } from './run-rows.ts';
 import { fromJson, jsonParameter, toNumber } from './values.ts';
 
@@ -21,8 +21,8 @@ export const toolCallFromRow = (row: Record<string, unknown>): ToolCallRecord =>
   updatedAt: toNumber(row.updated_at),
 });
 
-/** Creates the {@link ToolCallJournal} over a Drizzle database. */
-export function createToolCallJournal(db: StoreDatabase): ToolCallJournal {
+/** Creates the {@link ToolCallJournal} over an {@link Executor}. */
+export function createToolCallJournal(db: Executor): ToolCallJournal {
   const get = async (key: string): Promise<ToolCallRecord | undefined> => {
     const row = (await queryRows(db, sql`SELECT * FROM tool_calls WHERE key = ${key}`))[0];
     return row === undefined ? undefined : toolCallFromRow(row);
