@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { sql } from 'drizzle-orm';
+import { sql } from '../../packages/platform/src/store/sql.ts';
 import pg from 'pg';
 import { defaultRecallHalfLifeMs, defaultRecallWeights, embedText } from '../../packages/core/src/index.ts';
 import { createDatabase } from '../../packages/platform/src/store/database.ts';
@@ -90,7 +90,7 @@ function syntheticText(index: number): { kind: string; text: string } {
 
 async function fill(database: Database, size: number): Promise<number> {
   const began = performance.now();
-  const db = database.drizzle;
+  const db = database.executor;
   await db.execute(
     sql.raw('CREATE TEMP TABLE bench_texts (i int PRIMARY KEY, kind text, text text, embedding real[])'),
   );

@@ -8,7 +8,7 @@
  * Prints Markdown tables and one JSON line.
  */
 import { performance } from 'node:perf_hooks';
-import { sql } from 'drizzle-orm';
+import { sql } from '../../packages/platform/src/store/sql.ts';
 import type { Agent } from '@autonoma/core';
 import { queryRows } from '../../packages/platform/src/store/driver.ts';
 import {
@@ -74,7 +74,7 @@ function countingReads(bench: BenchStore, read: { bytes: number }): LoopPorts {
 
 async function storedBytes(bench: BenchStore, runId: string): Promise<number> {
   const rows = await queryRows(
-    bench.database.drizzle,
+    bench.database.executor,
     sql`SELECT (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM run_events e WHERE e.run_id = ${runId})
              + (SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM tool_calls t WHERE t.run_id = ${runId}) AS bytes`,
   );

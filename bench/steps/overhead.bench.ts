@@ -8,7 +8,7 @@
  * plus the finishing step), so both see the same load. Prints Markdown tables and one JSON line.
  */
 import { performance } from 'node:perf_hooks';
-import { sql } from 'drizzle-orm';
+import { sql } from '../../packages/platform/src/store/sql.ts';
 import {
   advanceRun,
   assertFinished,
@@ -52,7 +52,7 @@ interface StoreResult {
 }
 
 async function floorRun(bench: BenchStore, round: number): Promise<number> {
-  const db = bench.database.drizzle;
+  const db = bench.database.executor;
   const runId = `floor_${round}`;
   const start = performance.now();
   for (let step = 1; step <= toolSteps; step += 1) {
@@ -72,7 +72,7 @@ async function floorRun(bench: BenchStore, round: number): Promise<number> {
 
 async function measure(bench: BenchStore): Promise<StoreResult> {
   const { database } = bench;
-  await database.drizzle.execute(
+  await database.executor.execute(
     sql.raw('CREATE TABLE bench_floor (id serial, run_id text, step int, payload jsonb)'),
   );
   const agent = await createBenchAgent(database);

@@ -1,6 +1,6 @@
 import type { EventPayload, Run, RunEvent } from '@autonoma/core';
 import { choose, createPlannerBrain, describeTools, learnedCosts } from '@autonoma/core';
-import { sql } from 'drizzle-orm';
+import { sql } from '../../src/store/sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { explainRun, readAllEvents, renderExplanation } from '../../src/cli/commands/explain.ts';
@@ -133,7 +133,7 @@ describe('the main job (examples/audit.json) run twice', () => {
 
   it('detects a tampered event', async () => {
     const tamperedRun = second.run;
-    await app.database.drizzle.execute(
+    await app.database.executor.execute(
       sql`UPDATE run_events SET payload = jsonb_set(payload, '{args,path}', '"examples/sales.csv"')
           WHERE run_id = ${tamperedRun.id} AND payload->>'type' = 'tool-call-start'
             AND payload->>'tool' = 'summarize_dataset'`,
@@ -145,7 +145,7 @@ describe('the main job (examples/audit.json) run twice', () => {
   });
 
   it('detects a tampered final answer', async () => {
-    await app.database.drizzle.execute(
+    await app.database.executor.execute(
       sql`UPDATE run_events SET payload = jsonb_set(payload, '{outcome,answer}', '"all good"')
           WHERE run_id = ${first.run.id} AND payload->>'type' = 'step-end'
             AND payload->'outcome'->>'kind' = 'final'`,
