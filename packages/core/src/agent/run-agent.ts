@@ -162,6 +162,15 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
   }
 }
 
+/** A step that has done nothing yet: it continues, with the brain state it started from. */
+const emptyWork = (run: Run): StepWork => ({
+  outcome: { kind: 'continue' },
+  completions: [],
+  observations: [],
+  toolCalls: 0,
+  brainState: run.brainState,
+});
+
 /** Journalled calls a resumed step must finish first: its own uncommitted calls and approved calls. */
 async function pendingCalls(runtime: AgentRuntime, run: Run, step: number): Promise<ToolCallRecord[]> {
   const records = await runtime.toolCalls.listForRun(run.id);
@@ -195,13 +204,7 @@ async function replayCalls(
   emit: (event: EventPayload) => void,
   call: CallFn,
 ): Promise<StepWork> {
-  const work: StepWork = {
-    outcome: { kind: 'continue' },
-    completions: [],
-    observations: [],
-    toolCalls: 0,
-    brainState: run.brainState,
-  };
+  const work = emptyWork(run);
   for (const record of pending) {
     const tool = allowed.get(record.tool) ?? runtime.tools.get(record.tool);
     if (record.status === 'started' && (!tool || !record.idempotent)) {
@@ -265,13 +268,7 @@ async function decideAndAct(
   input: DecideInput,
 ): Promise<StepWork> {
   const { run, step, emit, signal } = input;
-  const work: StepWork = {
-    outcome: { kind: 'continue' },
-    completions: [],
-    observations: [],
-    toolCalls: 0,
-    brainState: run.brainState,
-  };
+  const work = emptyWork(run);
   if (signal.aborted) {
     work.outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
     return work;
