@@ -188,9 +188,16 @@ describe('runAgent', () => {
     expect(echo.calls.map((call) => call.callId)).toEqual(['run_1:1:0', 'run_1:2:0']);
   });
 
-  it('after a crash before the step commit, replays the completed call from the journal instead of re-running it', async () => {
-    const echo = recordingTool('echo', { idempotent: false });
-    const t = await setup([act({ tool: 'echo', args: { value: 'a' } }), finish('done')], [echo]);
+  it('after a crash before the step commit, replays a completed call from the journal and re-runs only the idempotent one', async () => {
+    const pay = recordingTool('pay', { idempotent: false });
+    const lookup = recordingTool('lookup', { idempotent: true });
+    const t = await setup(
+      [
+        act({ tool: 'pay', args: { value: '10' } }, { tool: 'lookup', args: { value: 'receipt' } }),
+        finish('done'),
+      ],
+      [pay, lookup],
+    );
     const realCommit = t.stores.runs.commitStep.bind(t.stores.runs);
     let crashes = 1;
     t.stores.runs.commitStep = async (lease, commit) => {
@@ -201,18 +208,26 @@ describe('runAgent', () => {
       runAgent(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent }),
     ).rejects.toThrow('process died');
     expect((await t.latest()).stepCount).toBe(0);
+    // The first call's completion was journalled as soon as it returned; the last one's rides on the commit.
+    expect((await t.stores.toolCalls.listForRun('run_1')).map((record) => record.status)).toEqual([
+      'succeeded',
+      'started',
+    ]);
     const result = await runAgent(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
     });
     expect(result.run.status).toBe('succeeded');
-    expect(echo.calls).toHaveLength(1);
-    const events = await t.stores.runs.events('run_1');
-    expect(events.find((event) => event.type === 'tool-call-end')).toMatchObject({
-      fromJournal: true,
-      ok: true,
-    });
+    expect(pay.calls).toHaveLength(1);
+    expect(lookup.calls.map((call) => call.callId)).toEqual(['run_1:1:1', 'run_1:1:1']);
+    const ends = (await t.stores.runs.events('run_1')).filter((event) => event.type === 'tool-call-end');
+    expect(
+      ends.map((event) => (event.type === 'tool-call-end' ? [event.tool, event.fromJournal] : [])),
+    ).toEqual([
+      ['pay', true],
+      ['lookup', false],
+    ]);
   });
 
   it('ends needs_review when a non-idempotent call was started but never finished, without running it again', async () => {

@@ -88,6 +88,7 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
       tool: AnyTool,
       args: unknown,
       key: string,
+      recordEarly: boolean,
       record?: ToolCallRecord,
     ): Promise<CallResult> =>
       executeCall(
@@ -96,7 +97,7 @@ export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions):
         agent,
         lease,
         step,
-        { key, index, tool, args, ...(record ? { record } : {}) },
+        { key, index, tool, args, recordEarly, ...(record ? { record } : {}) },
         signal,
         options.resultMaxChars ?? 32_768,
       );
@@ -188,6 +189,7 @@ type CallFn = (
   tool: AnyTool,
   args: unknown,
   key: string,
+  recordEarly: boolean,
   record?: ToolCallRecord,
 ) => Promise<CallResult>;
 
@@ -224,7 +226,7 @@ async function replayCalls(
       );
       if (!claimed) continue;
     }
-    const result = await call(record.callIndex, tool, record.args, record.key, {
+    const result = await call(record.callIndex, tool, record.args, record.key, true, {
       ...record,
       status: record.status === 'approved' ? 'started' : record.status,
     });
@@ -360,7 +362,14 @@ async function decideAndAct(
       work.outcome = { kind: 'interrupt', on: 'approval', callId: key };
       return work;
     }
-    collect(work, await input.call(index, prepared.tool, prepared.args, key), prepared.tool.name, step, emit);
+    const moreFollow = index < decision.calls.length - 1;
+    collect(
+      work,
+      await input.call(index, prepared.tool, prepared.args, key, moreFollow),
+      prepared.tool.name,
+      step,
+      emit,
+    );
   }
   return work;
 }

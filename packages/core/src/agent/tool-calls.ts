@@ -102,7 +102,11 @@ export async function invokeTool(
   signal: AbortSignal,
 ): Promise<ToolOutcome> {
   const timeoutMs = tool.timeoutMs ?? 60_000;
-  const callSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  // A timer cleared when the call ends (AbortSignal.timeout would keep every call's signal alive for
+  // the whole timeout, which adds up over thousands of concurrent runs).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error('tool timeout')), timeoutMs);
+  const callSignal = AbortSignal.any([signal, deadline.signal]);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(callSignal.reason);
@@ -130,6 +134,7 @@ export async function invokeTool(
     const code = error instanceof ToolError ? error.code : 'tool_failed';
     return { ok: false, error: { code, message: `${tool.name}: ${describeError(error)}` } };
   } finally {
+    clearTimeout(timer);
     if (onAbort) callSignal.removeEventListener('abort', onAbort);
   }
 }
@@ -141,7 +146,15 @@ export async function executeCall(
   agent: Agent,
   lease: Lease,
   step: number,
-  call: { key: string; index: number; tool: AnyTool; args: unknown; record?: ToolCallRecord },
+  call: {
+    key: string;
+    index: number;
+    tool: AnyTool;
+    args: unknown;
+    record?: ToolCallRecord;
+    /** Record the completion before the step commits (see below). */
+    recordEarly: boolean;
+  },
   signal: AbortSignal,
   resultMaxChars: number,
 ): Promise<CallResult> {
@@ -204,15 +217,19 @@ export async function executeCall(
   // Results are stored redacted: a tool may echo a configured secret back (e.g. an API echoing its key).
   const redact = runtime.redact ?? (<T>(value: T): T => value);
   const stored = redact(outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error);
-  // Record the completion at once, so a crash before the step commits replays this result instead of
-  // treating the call as interrupted (which would send a non-idempotent call to review).
-  await runtime.toolCalls.resolve(
-    call.key,
-    'started',
-    outcome.ok ? 'succeeded' : 'failed',
-    stored,
-    clock.now(),
-  );
+  // A call followed by more calls in its step records its completion at once, so a crash while the
+  // later calls run replays this result instead of treating the call as interrupted (which would send a
+  // non-idempotent call to review). The last call of a step is recorded by the step commit itself,
+  // which follows at once: one statement less per step for a sub-millisecond window.
+  if (call.recordEarly) {
+    await runtime.toolCalls.resolve(
+      call.key,
+      'started',
+      outcome.ok ? 'succeeded' : 'failed',
+      stored,
+      clock.now(),
+    );
+  }
   const end: EventPayload = outcome.ok
     ? {
         type: 'tool-call-end',

@@ -81,7 +81,12 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
       const body = request.body as { tools?: unknown[] };
       if (!body.tools || body.tools.length === 0) return { kind: 'text', text: 'generated: hello there' };
       const done = toolResults(request);
-      const next = calls[done];
+      const next =
+        done < calls.length
+          ? calls[done]
+          : done === calls.length
+            ? { name: 'analyze_source_tree', input: { path: '.' } }
+            : undefined;
       return next ? { kind: 'tool-calls', calls: [next] } : { kind: 'text', text: 'all tools ran' };
     });
     home = mkdtempSync(join(tmpdir(), 'autonoma-canary-'));
@@ -119,11 +124,23 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
     try {
       const [run] = await database.stores.runs.list({ orgId: 'org_default', limit: 1 });
       const events = await database.stores.runs.events(String(run?.id));
-      const ends = events.flatMap((event) => (event.type === 'tool-call-end' ? [event] : []));
+      const ends = events.flatMap((event) =>
+        event.type === 'tool-call-end' && event.tool !== 'analyze_source_tree' ? [event] : [],
+      );
       expect(ends.map((event) => [event.tool, event.ok, event.ok ? '' : event.error?.message])).toEqual(
         script('').map((call) => [call.name, true, '']),
       );
       const byTool = new Map(ends.map((event) => [event.tool, event.result as Record<string, unknown>]));
+      // The scripted model then forces a tool outside the agent's allowlist: refused, told, audited.
+      const refused = events.find(
+        (event) => event.type === 'tool-call-end' && event.tool === 'analyze_source_tree',
+      );
+      expect(refused).toMatchObject({ ok: false, error: { code: 'tool_not_allowed' } });
+      const audit = await database.stores.audit.list({ orgId: 'org_default', action: 'tool.refused' });
+      expect(audit.map((entry) => [entry.target, entry.detail['tool']])).toEqual([
+        [`${String(run?.id)}:11:0`, 'analyze_source_tree'],
+      ]);
+      expect(await database.stores.audit.verify('org_default')).toBeNull();
       expect(readFileSync(join(workspace, 'notes/a.txt'), 'utf8')).toBe('alpha');
       expect(JSON.stringify(byTool.get('fs_read'))).toContain('alpha');
       expect(byTool.get('shell_exec')).toMatchObject({ exitCode: 0 });
