@@ -111,8 +111,23 @@ export function createRunStore(db: Executor): RunStore {
     },
 
     async acquireLease(id, options: AcquireLease) {
-      // Read, decide in JS (the steal callback), then update only if the epoch is still the one we saw:
-      // a racing acquirer makes our UPDATE match nothing, and we read again.
+      const expiresAt = options.now + options.ttlMs;
+      // Common case in one statement: the lease is free, expired or already ours. The conditions are
+      // those of the slow path below, checked under the row lock, so a racing acquirer cannot slip in.
+      const taken = await queryRows(
+        db,
+        sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
+              lease_expires_at = ${expiresAt}::bigint
+            WHERE id = ${id} AND status NOT IN ${terminalList}
+              AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${options.now}::bigint
+                OR lease_owner = ${options.owner})
+            RETURNING lease_epoch`,
+      );
+      const takenEpoch = taken[0]?.lease_epoch;
+      if (takenEpoch !== undefined)
+        return { runId: id, owner: options.owner, epoch: Number(takenEpoch), expiresAt };
+      // Otherwise: read, decide in JS (refusal reason, the steal callback), then update only if the epoch
+      // is still the one we saw: a racing acquirer makes our UPDATE match nothing, and we read again.
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const run = await get(id);
         if (run === undefined) return { refused: true, reason: 'not_found' } satisfies LeaseRefusal;
@@ -124,7 +139,6 @@ export function createRunStore(db: Executor): RunStore {
           run.leaseOwner === options.owner ||
           (options.steal?.(run.leaseOwner) ?? false);
         if (!free) return { refused: true, reason: 'held', run } satisfies LeaseRefusal;
-        const expiresAt = options.now + options.ttlMs;
         const rows = await queryRows(
           db,
           sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
