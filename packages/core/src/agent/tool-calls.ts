@@ -102,40 +102,50 @@ export async function invokeTool(
   signal: AbortSignal,
 ): Promise<ToolOutcome> {
   const timeoutMs = tool.timeoutMs ?? 60_000;
-  // A timer cleared when the call ends (AbortSignal.timeout would keep every call's signal alive for
-  // the whole timeout, which adds up over thousands of concurrent runs).
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error('tool timeout')), timeoutMs);
-  const callSignal = AbortSignal.any([signal, deadline.signal]);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(callSignal.reason);
-    if (callSignal.aborted) onAbort();
-    else callSignal.addEventListener('abort', onAbort, { once: true });
+  // One controller per call, aborted by a cleared timer or by the run's signal through a listener that
+  // is removed when the call ends. (AbortSignal.timeout would keep every call's signal alive for the
+  // whole timeout; AbortSignal.any registers weak references on the run's signal that only a GC clears.
+  // Both add up over thousands of concurrent runs.)
+  const controller = new AbortController();
+  let timedOut = false;
+  let stop: (reason: unknown) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
   });
+  const abort = (reason: unknown): void => {
+    controller.abort(reason);
+    stop(reason);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort(new Error('tool timeout'));
+  }, timeoutMs);
+  const forward = (): void => abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
   try {
     const value = await Promise.race([
-      tool.execute(args as never, { ...context, signal: callSignal }),
-      aborted,
+      tool.execute(args as never, { ...context, signal: controller.signal }),
+      stopped,
     ]);
     return { ok: true, value };
   } catch (error) {
-    if (callSignal.aborted && !signal.aborted) {
-      return {
-        ok: false,
-        error: { code: 'tool_timeout', message: `${tool.name} did not finish within ${timeoutMs} ms` },
-      };
-    }
     if (signal.aborted)
       return {
         ok: false,
         error: { code: 'aborted', message: `${tool.name} was aborted: the run was cancelled` },
       };
+    if (timedOut) {
+      return {
+        ok: false,
+        error: { code: 'tool_timeout', message: `${tool.name} did not finish within ${timeoutMs} ms` },
+      };
+    }
     const code = error instanceof ToolError ? error.code : 'tool_failed';
     return { ok: false, error: { code, message: `${tool.name}: ${describeError(error)}` } };
   } finally {
     clearTimeout(timer);
-    if (onAbort) callSignal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', forward);
   }
 }
 
