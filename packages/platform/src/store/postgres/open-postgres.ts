@@ -59,6 +59,9 @@ export function unreachable(url: URL, error: unknown): AutonomaError {
 /** Distinct statements a connection prepares; the SQL here is a fixed set of templates, this bounds surprises. */
 const maxPreparedPerConnection = 256;
 
+/** Statement texts whose names are remembered, shared by the pool's connections. */
+const maxNamedTexts = 1024;
+
 /** A stable statement name for a SQL text (FNV-1a), so each connection parses and plans it once. */
 function statementName(text: string): string {
   let hash = 0x811c9dc5;
@@ -71,7 +74,7 @@ function statementName(text: string): string {
  * Counts statements, commits and parameter bytes on every pooled client, and names parameterised
  * statements so PostgreSQL prepares them once per connection (the step commit runs thousands of times).
  */
-function countClient(client: pg.PoolClient, counters: DriverCounters): void {
+function countClient(client: pg.PoolClient, counters: DriverCounters, names: Map<string, string>): void {
   const original = client.query.bind(client) as (...args: unknown[]) => unknown;
   const prepared = new Set<string>();
   let inTransaction = false;
@@ -80,7 +83,12 @@ function countClient(client: pg.PoolClient, counters: DriverCounters): void {
     if (first !== null && typeof first === 'object' && Array.isArray(second) && second.length > 0) {
       const config = first as { text?: string; name?: string };
       if (config.name === undefined && typeof config.text === 'string') {
-        const name = statementName(config.text);
+        // The name is looked up by text (hashed natively) rather than recomputed in JS on every call.
+        let name = names.get(config.text);
+        if (name === undefined) {
+          name = statementName(config.text);
+          if (names.size < maxNamedTexts) names.set(config.text, name);
+        }
         if (prepared.has(name) || prepared.size < maxPreparedPerConnection) {
           prepared.add(name);
           args[0] = { ...config, name };
@@ -128,7 +136,8 @@ export async function openPostgres(options: PostgresOptions): Promise<OpenedDriv
     // legitimate, so it is generous. Reachability is checked above with a short timeout.
     connectionTimeoutMillis: 120_000,
   });
-  pool.on('connect', (client) => countClient(client, counters));
+  const names = new Map<string, string>();
+  pool.on('connect', (client) => countClient(client, counters, names));
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (error) => options.log?.(`postgres pool error: ${describeError(error)}`));
   const executor = poolExecutor(pool);
