@@ -46,9 +46,9 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
               ON CONFLICT (key) DO NOTHING
               RETURNING *
             )
-            SELECT EXISTS (SELECT 1 FROM leased) AS leased,
-              (SELECT row_to_json(i) FROM inserted i) AS inserted,
-              (SELECT row_to_json(t) FROM tool_calls t WHERE t.key = ${record.key}) AS existing`,
+            SELECT EXISTS (SELECT 1 FROM leased) AS leased, EXISTS (SELECT 1 FROM inserted) AS inserted,
+              (SELECT row_to_json(t) FROM tool_calls t
+                WHERE t.key = ${record.key} AND NOT EXISTS (SELECT 1 FROM inserted)) AS existing`,
       );
       const row = rows[0] ?? {};
       if (row.leased !== true) {
@@ -61,8 +61,12 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
           },
         );
       }
-      const inserted = row.inserted as Record<string, unknown> | null;
-      if (inserted !== null) return { record: toolCallFromRow(inserted), created: true };
+      // The inserted row is exactly what was sent: it is not read back.
+      if (row.inserted === true)
+        return {
+          record: { ...record, runId: lease.runId, result: null, updatedAt: record.createdAt },
+          created: true,
+        };
       const existing = row.existing as Record<string, unknown> | null;
       if (existing !== null) return { record: toolCallFromRow(existing), created: false };
       // A concurrent insert committed after this statement's snapshot: read it now.
