@@ -66,6 +66,27 @@ async function setup(script: ScriptedStep[], tools: AnyTool[], agentInput: Parti
   return { stores, clock, brain, agent, runtime, lease, latest, audits };
 }
 
+/** Journals step 1's call as started but never finished: what a crash mid-call leaves behind. */
+async function journalStartedCall(
+  t: Awaited<ReturnType<typeof setup>>,
+  tool: string,
+  value: string,
+  idempotent: boolean,
+): Promise<void> {
+  await t.stores.toolCalls.begin(await t.lease(), {
+    key: 'run_1:1:0',
+    runId: 'run_1',
+    step: 1,
+    callIndex: 0,
+    tool,
+    args: { value },
+    argsHash: 'x',
+    status: 'started',
+    idempotent,
+    createdAt: t.clock.now(),
+  });
+}
+
 describe('runAgent', () => {
   it('runs tool steps to a final answer, committing every step with gapless seq', async () => {
     const echo = recordingTool('echo');
@@ -233,19 +254,7 @@ describe('runAgent', () => {
   it('ends needs_review when a non-idempotent call was started but never finished, without running it again', async () => {
     const pay = recordingTool('pay', { idempotent: false });
     const t = await setup([act({ tool: 'pay', args: { value: '10' } }), finish('done')], [pay]);
-    const lease = await t.lease();
-    await t.stores.toolCalls.begin(lease, {
-      key: 'run_1:1:0',
-      runId: 'run_1',
-      step: 1,
-      callIndex: 0,
-      tool: 'pay',
-      args: { value: '10' },
-      argsHash: 'x',
-      status: 'started',
-      idempotent: false,
-      createdAt: t.clock.now(),
-    });
+    await journalStartedCall(t, 'pay', '10', false);
     const result = await runAgent(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
@@ -260,19 +269,7 @@ describe('runAgent', () => {
   it('re-runs a started idempotent call with the same key', async () => {
     const fetcher = recordingTool('fetcher', { idempotent: true });
     const t = await setup([act({ tool: 'fetcher', args: { value: 'u' } }), finish('done')], [fetcher]);
-    const lease = await t.lease();
-    await t.stores.toolCalls.begin(lease, {
-      key: 'run_1:1:0',
-      runId: 'run_1',
-      step: 1,
-      callIndex: 0,
-      tool: 'fetcher',
-      args: { value: 'u' },
-      argsHash: 'x',
-      status: 'started',
-      idempotent: true,
-      createdAt: t.clock.now(),
-    });
+    await journalStartedCall(t, 'fetcher', 'u', true);
     const result = await runAgent(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),

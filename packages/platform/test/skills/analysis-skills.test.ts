@@ -2,7 +2,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SourceTreeAnalysis } from '../../src/tools/skills/analyze-source-tree.ts';
-import type { DatasetSummary } from '../../src/tools/skills/summarize-dataset.ts';
+import type { DatasetSummary } from '../../src/tools/skills/dataset-file.ts';
 import { callSkill, contextFor, makeWorkspace, skill, skillFailure } from './skill-harness.ts';
 
 let workspace = '';

@@ -1,7 +1,7 @@
 import type { SourceTreeAnalysis } from './analyze-source-tree.ts';
 import type { UrlCheck } from './check-urls.ts';
 import type { Finding } from './findings.ts';
-import type { DatasetSummary } from './summarize-dataset.ts';
+import type { DatasetSummary } from './dataset-file.ts';
 
 /** Escapes a value for a Markdown table cell. */
 const cell = (value: unknown): string =>

@@ -1,14 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
 import { columnStats } from './column-stats.ts';
 import { guessDelimiter } from './csv.ts';
-import { writeFinding } from './findings.ts';
-import { resolveInWorkspace, shownPath } from './skill-path.ts';
-import type { DatasetSummary } from './summarize-dataset.ts';
-
-const maxDatasetBytes = 50_000_000;
+import { readDatasetFile, recordDatasetSummary } from './dataset-file.ts';
 
 const unsupported = (line: number, why: string): ToolError =>
   new ToolError(
@@ -81,17 +76,13 @@ export function createSummarizeCsvFastTool() {
       args: (inputs) => ({ path: inputs['dataset'] ?? inputs['path'] }),
     },
     async execute({ path }, context) {
-      const { root, target } = await resolveInWorkspace(context.workspace, path);
-      const extension = extname(target).toLowerCase();
+      const extension = extname(path).toLowerCase();
       if (extension !== '.csv' && extension !== '.tsv')
         throw new ToolError('unsupported_format', `'${path}' is not a .csv or .tsv file`);
-      const info = await stat(target).catch(() => undefined);
-      if (!info?.isFile()) throw new ToolError('not_found', `'${path}' is not a file in the workspace`);
-      if (info.size > maxDatasetBytes)
-        throw new ToolError('too_large', `'${path}' is larger than ${maxDatasetBytes} bytes`);
-      const { columns, rows } = splitSimpleCsv(await readFile(target, 'utf8'));
-      const summary: DatasetSummary = {
-        file: shownPath(root, target),
+      const { file, text } = await readDatasetFile(context.workspace, path);
+      const { columns, rows } = splitSimpleCsv(text);
+      return recordDatasetSummary(context, 'summarize_csv_fast', {
+        file,
         format: 'csv',
         rows: rows.length,
         columns: columns.map((column, index) =>
@@ -100,20 +91,7 @@ export function createSummarizeCsvFastTool() {
             rows.map((row) => row[index]),
           ),
         ),
-      };
-      const findingsPath = await writeFinding(context.workspace, context.runId, {
-        kind: 'dataset',
-        tool: 'summarize_csv_fast',
-        subject: summary.file,
-        createdAt: new Date().toISOString(),
-        data: summary,
       });
-      const numeric = summary.columns.filter((column) => column.type === 'numeric').length;
-      return {
-        summary: `${summary.rows} rows × ${columns.length} columns (${numeric} numeric) in ${summary.file}`,
-        findingsPath,
-        ...summary,
-      };
     },
   });
 }

@@ -1,22 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
-import type { ColumnStats } from './column-stats.ts';
 import { columnStats } from './column-stats.ts';
 import { csvRecords } from './csv.ts';
-import { writeFinding } from './findings.ts';
-import { resolveInWorkspace, shownPath } from './skill-path.ts';
+import { readDatasetFile, recordDatasetSummary } from './dataset-file.ts';
 
-/** What `summarize_dataset` finds. */
-export interface DatasetSummary {
-  file: string;
-  format: 'csv' | 'json';
-  rows: number;
-  columns: ColumnStats[];
-}
-
-const maxDatasetBytes = 50_000_000;
 
 /** Rows of a dataset file as records, from CSV/TSV or a JSON array (of objects, or of scalars). */
 export function datasetRecords(
@@ -63,17 +51,10 @@ export function createSummarizeDatasetTool() {
       args: (inputs) => ({ path: inputs['dataset'] ?? inputs['path'] }),
     },
     async execute({ path }, context) {
-      const { root, target } = await resolveInWorkspace(context.workspace, path);
-      const info = await stat(target).catch(() => undefined);
-      if (!info?.isFile()) throw new ToolError('not_found', `'${path}' is not a file in the workspace`);
-      if (info.size > maxDatasetBytes)
-        throw new ToolError('too_large', `'${path}' is larger than ${maxDatasetBytes} bytes`);
-      const { format, columns, records } = datasetRecords(
-        await readFile(target, 'utf8'),
-        extname(target).toLowerCase(),
-      );
-      const summary: DatasetSummary = {
-        file: shownPath(root, target),
+      const { file, target, text } = await readDatasetFile(context.workspace, path);
+      const { format, columns, records } = datasetRecords(text, extname(target).toLowerCase());
+      return recordDatasetSummary(context, 'summarize_dataset', {
+        file,
         format,
         rows: records.length,
         columns: columns.map((column) =>
@@ -82,20 +63,7 @@ export function createSummarizeDatasetTool() {
             records.map((record) => record[column]),
           ),
         ),
-      };
-      const findingsPath = await writeFinding(context.workspace, context.runId, {
-        kind: 'dataset',
-        tool: 'summarize_dataset',
-        subject: summary.file,
-        createdAt: new Date().toISOString(),
-        data: summary,
       });
-      const numeric = summary.columns.filter((column) => column.type === 'numeric').length;
-      return {
-        summary: `${summary.rows} rows × ${columns.length} columns (${numeric} numeric) in ${summary.file}`,
-        findingsPath,
-        ...summary,
-      };
     },
   });
 }
