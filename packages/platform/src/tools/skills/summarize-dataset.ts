@@ -5,7 +5,6 @@ import { columnStats } from './column-stats.ts';
 import { csvRecords } from './csv.ts';
 import { readDatasetFile, recordDatasetSummary } from './dataset-file.ts';
 
-
 /** Rows of a dataset file as records, from CSV/TSV or a JSON array (of objects, or of scalars). */
 export function datasetRecords(
   text: string,
