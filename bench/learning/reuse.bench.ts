@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GoalSpec } from '../../packages/core/src/index.ts';
 import { createApp } from '../../packages/platform/src/app.ts';
-import { readAllEvents } from '../../packages/platform/src/cli/commands/explain.ts';
+import { readAllEvents } from '../../packages/platform/src/cli/commands/explain-action.ts';
 import { loadConfig } from '../../packages/platform/src/config/index.ts';
 
 const goals = 20;

@@ -6,6 +6,7 @@ export const errorStatus: Readonly<Record<string, number>> = Object.freeze({
   invalid_input: 400,
   invalid_config: 400,
   invalid_goal: 400,
+  invalid_workspace: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Agent, AnyTool, Brain, Clock, IdGenerator, RunHooks, ToolHost } from '@autonoma/core';
+import { resolve } from 'node:path';
+import type { Agent, AnyTool, Brain, Clock, IdGenerator, Run, RunHooks, ToolHost } from '@autonoma/core';
 import {
   ToolRegistry,
   combineHosts,
@@ -9,7 +8,6 @@ import {
   systemClock,
   userError,
 } from '@autonoma/core';
-import { createEmbedder, createModelBrain, createModelCaller } from './brains/model-brain.ts';
 import type { ModelSettings } from './brains/model-settings.ts';
 import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
 import { secretValues } from './config/mask.ts';
@@ -24,8 +22,8 @@ import type { Redactor } from './security/redact.ts';
 import { createRedactor } from './security/redact.ts';
 import type { Database } from './store/database.ts';
 import { createDatabase } from './store/database.ts';
+import { openEmbeddedDatabase } from './store/open-embedded.ts';
 import { createBuiltinTools } from './tools/builtins/index.ts';
-import { connectMcpServers } from './tools/mcp/index.ts';
 import { createSkillTools } from './tools/skills/index.ts';
 
 /** Options of {@link createApp} that are not configuration. */
@@ -63,6 +61,8 @@ export const defaultOrgId = 'org_default';
 interface ModelChoice {
   model: ModelSettings | undefined;
   embedding: ModelSettings | undefined;
+  /** The AI SDK side, loaded only when a model or an embedding model is configured. */
+  providers: typeof import('./brains/model-brain.ts') | undefined;
 }
 
 /**
@@ -72,11 +72,14 @@ interface ModelChoice {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const embedded = config.databaseUrl === undefined;
   // Settings that can be wrong are checked before the store is opened, so a bad value leaves nothing open.
+  const model = config.model ? resolveModelSettings(modelInput(config, config.model)) : undefined;
+  const embedding = config.embeddingModel
+    ? resolveEmbeddingSettings(modelInput(config, config.embeddingModel))
+    : undefined;
   const models: ModelChoice = {
-    model: config.model ? resolveModelSettings(modelInput(config, config.model)) : undefined,
-    embedding: config.embeddingModel
-      ? resolveEmbeddingSettings(modelInput(config, config.embeddingModel))
-      : undefined,
+    model,
+    embedding,
+    providers: model || embedding ? await import('./brains/model-brain.ts') : undefined,
   };
   const home = resolve(options.cwd ?? process.cwd(), config.home);
   const database = await openDatabase(config, home, embedded, options.inMemory === true);
@@ -97,16 +100,20 @@ function assemble(
 ): App {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
+  const home = resolve(options.cwd ?? process.cwd(), config.home);
   const { stores } = database;
   const redact = createRedactor(secretValues(config));
-  const caller = models.model ? createModelCaller(models.model) : undefined;
-  const embedder = models.embedding ? createEmbedder(models.embedding) : undefined;
+  const { providers } = models;
+  const caller = models.model && providers ? providers.createModelCaller(models.model) : undefined;
+  const embedder = models.embedding && providers ? providers.createEmbedder(models.embedding) : undefined;
   const embed = embedder
     ? async (text: string): Promise<number[]> => (await embedder.embed([text]))[0] ?? []
     : undefined;
   const registry = new ToolRegistry([
     ...createBuiltinTools({
       httpAllow: config.httpAllow,
+      home,
+      shell: { allowUnsandboxed: config.allowUnsandboxed },
       ...(config.serpApiKey ? { serpApiKey: config.serpApiKey } : {}),
       ...(config.serpApiBaseUrl ? { serpApiBaseUrl: config.serpApiBaseUrl } : {}),
       ...(caller ? { llm: caller } : {}),
@@ -122,7 +129,7 @@ function assemble(
         });
       },
     }),
-    ...createSkillTools({}),
+    ...createSkillTools({ home }),
     ...(options.tools ?? []),
   ]);
   const hooks =
@@ -138,12 +145,17 @@ function assemble(
     now: () => clock.now(),
     stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
   });
-  const brainFor = (agent: Agent): Brain => chooseBrain(agent, models.model, planner);
-  const toolsFor = async (agent: Agent): Promise<ScopedTools> => {
+  const brainFor = (agent: Agent): Brain => chooseBrain(agent, models, planner);
+  const toolsFor = async (agent: Agent, run: Run): Promise<ScopedTools> => {
     if (agent.mcpServers.length === 0) return { host: registry, close: async () => undefined };
-    const mcp = await connectMcpServers(agent.mcpServers, { httpAllow: config.httpAllow });
+    const { httpAllow, allowUnsandboxed } = config;
+    const sandbox = { home, workspace: run.workspace, allowUnsandboxed };
+    // The MCP SDK is loaded only for agents that use MCP servers.
+    const { connectMcpServers } = await import('./tools/mcp/index.ts');
+    const mcp = await connectMcpServers(agent.mcpServers, { httpAllow, ...sandbox });
     return { host: combineHosts(registry, mcp), close: () => mcp.close() };
   };
+  const owner = leaseOwnerId();
   const runs = new RunService({
     orgId: defaultOrgId,
     runs: stores.runs,
@@ -156,9 +168,11 @@ function assemble(
     clock,
     ids,
     redact,
-    owner: leaseOwnerId(),
+    owner,
     // Embedded: the data directory is locked by this process, so any other holder is dead.
-    canSteal: embedded ? () => true : holderIsDead,
+    canSteal: embedded ? () => true : (holder) => holderIsDead(holder, owner),
+    ownsStore: embedded,
+    home,
     hooks,
   });
   return {
@@ -182,7 +196,9 @@ async function openDatabase(
 ): Promise<Database> {
   if (!embedded && config.databaseUrl) {
     const database = await createDatabase({ kind: 'postgres', url: config.databaseUrl });
-    const { pending } = await database.migrationState();
+    const { pending } = (await database.migrationUpToDate())
+      ? { pending: [] }
+      : await database.migrationState();
     if (pending.length > 0) {
       await database.close();
       throw userError(
@@ -193,16 +209,7 @@ async function openDatabase(
     return database;
   }
   if (inMemory) return createDatabase({ kind: 'pglite' });
-  const dir = join(home, 'data');
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw userError(
-      'invalid_config',
-      `cannot create the data directory ${dir} (AUTONOMA_HOME): ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-  return createDatabase({ kind: 'pglite', dir });
+  return openEmbeddedDatabase(home);
 }
 
 function modelInput(config: Config, model: string): Parameters<typeof resolveModelSettings>[0] {
@@ -218,9 +225,9 @@ function modelInput(config: Config, model: string): Parameters<typeof resolveMod
   };
 }
 
-function chooseBrain(agent: Agent, model: ModelSettings | undefined, planner: Brain): Brain {
+function chooseBrain(agent: Agent, models: ModelChoice, planner: Brain): Brain {
   if (agent.brain === 'planner') return planner;
-  if (model) return createModelBrain(model);
+  if (models.model && models.providers) return models.providers.createModelBrain(models.model);
   if (agent.brain === 'model') {
     throw userError(
       'invalid_config',

@@ -1,4 +1,6 @@
+import type { BrainDecision } from '../brains/brain.ts';
 import type { EventPayload, StepOutcome } from '../protocol/events.ts';
+import type { StepControl } from './control.ts';
 import type { RunStatus, Usage } from '../protocol/run.ts';
 
 /** The run state a step outcome leads to. */
@@ -38,4 +40,39 @@ export function addStepUsage(
     usage.costUsd += event.costUsd;
   }
   return usage;
+}
+
+/**
+ * The one mapping from what ended a step to its outcome: a brain's decision, or a tool's control
+ * request (which names the call that made it).
+ */
+export function outcomeOf(
+  source: { decision: BrainDecision } | { control: StepControl; callId: string },
+): StepOutcome {
+  if ('control' in source) {
+    const { control, callId } = source;
+    switch (control.kind) {
+      case 'delegate':
+        return { kind: 'delegate', tasks: control.tasks, callId };
+      case 'ask':
+        return { kind: 'interrupt', on: 'input', question: control.question, callId };
+      case 'sleep':
+        return { kind: 'sleep', until: control.until, callId };
+    }
+  }
+  const { decision } = source;
+  switch (decision.kind) {
+    case 'act':
+      return { kind: 'continue' };
+    case 'finish':
+      return decision.status === 'succeeded'
+        ? { kind: 'final', status: 'succeeded', answer: decision.answer }
+        : { kind: 'final', status: 'failed', answer: decision.answer, reason: decision.answer };
+    case 'delegate':
+      return { kind: 'delegate', tasks: decision.tasks };
+    case 'ask':
+      return { kind: 'interrupt', on: 'input', question: decision.question };
+    case 'sleep':
+      return { kind: 'sleep', until: decision.until };
+  }
 }

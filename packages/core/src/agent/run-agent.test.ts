@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AutonomaError } from '../errors.ts';
 import type { BrainDecision } from '../brains/brain.ts';
 import type { Lease, Run } from '../protocol/run.ts';
 import type { Agent, AgentSpecInput } from '../protocol/agent.ts';
@@ -12,7 +13,7 @@ import type { ScriptedStep } from '../testing/scripted-brain.ts';
 import { recordingTool } from '../testing/fake-tools.ts';
 import { createInMemoryStores } from '../testing/in-memory-stores.ts';
 import type { AgentRuntime } from './runtime.ts';
-import { runAgent } from './run-agent.ts';
+import { advanceRun } from './run-agent.ts';
 
 const act = (...calls: { tool: string; args: unknown }[]): BrainDecision => ({ kind: 'act', calls });
 const finish = (answer: string): BrainDecision => ({ kind: 'finish', status: 'succeeded', answer });
@@ -49,7 +50,7 @@ async function setup(script: ScriptedStep[], tools: AnyTool[], agentInput: Parti
     },
   };
   const lease = async (owner = 'owner-a'): Promise<Lease> => {
-    const taken = await stores.runs.acquireLease(run.id, {
+    const taken = await stores.runs.acquireLease('org_1', run.id, {
       owner,
       now: clock.now(),
       ttlMs: 30_000,
@@ -59,7 +60,7 @@ async function setup(script: ScriptedStep[], tools: AnyTool[], agentInput: Parti
     return taken;
   };
   const latest = async (): Promise<Run> => {
-    const found = await stores.runs.get(run.id);
+    const found = await stores.runs.get('org_1', run.id);
     if (!found) throw new Error('run vanished');
     return found;
   };
@@ -99,7 +100,7 @@ describe('runAgent', () => {
       [echo],
     );
     const streamed: RunEvent[] = [];
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
@@ -109,12 +110,13 @@ describe('runAgent', () => {
     expect(result.run.answer).toBe('done');
     expect(result.run.stepCount).toBe(3);
     expect(echo.calls.map((call) => call.callId)).toEqual(['run_1:1:0', 'run_1:2:0']);
-    const events = await t.stores.runs.events('run_1');
+    const events = await t.stores.runs.events('org_1', 'run_1');
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
     expect(streamed.map((event) => event.seq)).toEqual(events.map((event) => event.seq));
     expect(events.filter((event) => event.type === 'step-end')).toHaveLength(3);
-    expect(events.at(-2)?.type).toBe('run-end');
-    const journal = await t.stores.toolCalls.listForRun('run_1');
+    expect(events.at(-1)?.type).toBe('run-end');
+    expect(events.at(-2)?.type).toBe('step-end');
+    const journal = await t.stores.toolCalls.listForRun('org_1', 'run_1');
     expect(journal.map((record) => [record.key, record.status])).toEqual([
       ['run_1:1:0', 'succeeded'],
       ['run_1:2:0', 'succeeded'],
@@ -129,7 +131,7 @@ describe('runAgent', () => {
     const t = await setup([act({ tool: 'danger', args: { value: 'x' } }), finish('ok')], [echo, danger], {
       tools: ['echo'],
     });
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
@@ -144,7 +146,7 @@ describe('runAgent', () => {
   it('rejects arguments that break the schema with a message naming the field', async () => {
     const echo = recordingTool('echo');
     const t = await setup([act({ tool: 'echo', args: { value: 3, extra: true } }), finish('ok')], [echo]);
-    await runAgent(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent });
+    await advanceRun(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent });
     expect(echo.calls).toHaveLength(0);
     const result = t.brain.seen[1]?.transcript.find((entry) => entry.kind === 'tool-result');
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_arguments' } });
@@ -155,7 +157,7 @@ describe('runAgent', () => {
     const echo = recordingTool('echo');
     const same = act({ tool: 'echo', args: { value: 'same' } });
     const t = await setup([same, same, same, same, finish('ok')], [echo]);
-    await runAgent(t.runtime, {
+    await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
@@ -173,7 +175,7 @@ describe('runAgent', () => {
       [echo],
       { budgets: { maxSteps: 3 } },
     );
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
@@ -193,14 +195,14 @@ describe('runAgent', () => {
       ],
       [echo],
     );
-    const first = await runAgent(t.runtime, {
+    const first = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
-      maxSteps: 1,
+      sliceSteps: 1,
     });
-    expect(first).toMatchObject({ yielded: true, run: { status: 'running', stepCount: 1 } });
-    const second = await runAgent(t.runtime, {
+    expect(first).toMatchObject({ end: 'yielded', run: { status: 'running', stepCount: 1 } });
+    const second = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
@@ -222,19 +224,19 @@ describe('runAgent', () => {
     const realCommit = t.stores.runs.commitStep.bind(t.stores.runs);
     let crashes = 1;
     t.stores.runs.commitStep = async (lease, commit) => {
-      if (crashes-- > 0) throw new Error('process died before the commit');
+      if (commit.stepCount === 1 && crashes-- > 0) throw new Error('process died before the commit');
       return realCommit(lease, commit);
     };
     await expect(
-      runAgent(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent }),
+      advanceRun(t.runtime, { run: await t.latest(), lease: await t.lease(), agent: t.agent }),
     ).rejects.toThrow('process died');
     expect((await t.latest()).stepCount).toBe(0);
     // The first call's completion was journalled as soon as it returned; the last one's rides on the commit.
-    expect((await t.stores.toolCalls.listForRun('run_1')).map((record) => record.status)).toEqual([
+    expect((await t.stores.toolCalls.listForRun('org_1', 'run_1')).map((record) => record.status)).toEqual([
       'succeeded',
       'started',
     ]);
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
@@ -242,7 +244,9 @@ describe('runAgent', () => {
     expect(result.run.status).toBe('succeeded');
     expect(pay.calls).toHaveLength(1);
     expect(lookup.calls.map((call) => call.callId)).toEqual(['run_1:1:1', 'run_1:1:1']);
-    const ends = (await t.stores.runs.events('run_1')).filter((event) => event.type === 'tool-call-end');
+    const ends = (await t.stores.runs.events('org_1', 'run_1')).filter(
+      (event) => event.type === 'tool-call-end',
+    );
     expect(
       ends.map((event) => (event.type === 'tool-call-end' ? [event.tool, event.fromJournal] : [])),
     ).toEqual([
@@ -255,7 +259,7 @@ describe('runAgent', () => {
     const pay = recordingTool('pay', { idempotent: false });
     const t = await setup([act({ tool: 'pay', args: { value: '10' } }), finish('done')], [pay]);
     await journalStartedCall(t, 'pay', '10', false);
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
@@ -270,7 +274,7 @@ describe('runAgent', () => {
     const fetcher = recordingTool('fetcher', { idempotent: true });
     const t = await setup([act({ tool: 'fetcher', args: { value: 'u' } }), finish('done')], [fetcher]);
     await journalStartedCall(t, 'fetcher', 'u', true);
-    const result = await runAgent(t.runtime, {
+    const result = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
@@ -292,10 +296,11 @@ describe('runAgent', () => {
       [echo],
     );
     const lease = await t.lease('owner-a');
-    await expect(runAgent(t.runtime, { run: await t.latest(), lease, agent: t.agent })).rejects.toMatchObject(
-      { code: 'fenced' },
-    );
-    expect(await t.stores.runs.events('run_1')).toHaveLength(0);
+    await expect(
+      advanceRun(t.runtime, { run: await t.latest(), lease, agent: t.agent }),
+    ).rejects.toMatchObject({ code: 'fenced' });
+    // Only the run's start (step 0) was committed before the lease was taken over.
+    expect((await t.stores.runs.events('org_1', 'run_1')).map((event) => event.type)).toEqual(['run-start']);
     expect((await t.latest()).stepCount).toBe(0);
   });
 
@@ -303,7 +308,7 @@ describe('runAgent', () => {
     const slow = recordingTool('slow', { delayMs: 60_000 });
     const t = await setup([act({ tool: 'slow', args: { value: 'x' } }), finish('never')], [slow]);
     const controller = new AbortController();
-    const running = runAgent(t.runtime, {
+    const running = advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
@@ -314,7 +319,9 @@ describe('runAgent', () => {
     const result = await running;
     expect(result.run.status).toBe('cancelled');
     expect(t.brain.seen).toHaveLength(1);
-    const end = (await t.stores.runs.events('run_1')).find((event) => event.type === 'tool-call-end');
+    const end = (await t.stores.runs.events('org_1', 'run_1')).find(
+      (event) => event.type === 'tool-call-end',
+    );
     expect(end).toMatchObject({ ok: false, error: { code: 'aborted' } });
   });
 
@@ -324,26 +331,37 @@ describe('runAgent', () => {
       tools: ['deploy'],
       approval: { tools: ['deploy'] },
     });
-    const paused = await runAgent(t.runtime, {
+    const paused = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
     });
     expect(paused.run.status).toBe('waiting_approval');
     expect(deploy.calls).toHaveLength(0);
-    const request = (await t.stores.runs.events('run_1')).find((event) => event.type === 'approval-request');
+    const request = (await t.stores.runs.events('org_1', 'run_1')).find(
+      (event) => event.type === 'approval-request',
+    );
     expect(request).toMatchObject({ callId: 'run_1:1:0', tool: 'deploy' });
     expect(
-      await t.stores.toolCalls.resolve('run_1:1:0', 'awaiting_approval', 'approved', null, t.clock.now()),
+      await t.stores.toolCalls.resolve('org_1', 'run_1:1:0', {
+        from: 'awaiting_approval',
+        to: 'approved',
+        result: null,
+        now: t.clock.now(),
+      }),
     ).toBe(true);
     const queued = await t.stores.runs.transition(
+      'org_1',
       'run_1',
       { status: 'waiting_approval', version: paused.run.version },
-      { status: 'queued', now: t.clock.now() },
-      [{ type: 'approval-resolve', callId: 'run_1:1:0', approved: true }],
+      {
+        status: 'queued',
+        now: t.clock.now(),
+        events: [{ type: 'approval-resolve', callId: 'run_1:1:0', approved: true }],
+      },
     );
     expect(queued?.run.status).toBe('queued');
-    const done = await runAgent(t.runtime, {
+    const done = await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease('owner-b'),
       agent: t.agent,
@@ -363,13 +381,115 @@ describe('runAgent', () => {
       [],
     );
     const streamed: RunEvent[] = [];
-    await runAgent(t.runtime, {
+    await advanceRun(t.runtime, {
       run: await t.latest(),
       lease: await t.lease(),
       agent: t.agent,
       sink: (event) => streamed.push(event),
     });
     expect(streamed.some((event) => event.type === 'text-delta')).toBe(true);
-    expect((await t.stores.runs.events('run_1')).some((event) => event.type === 'text-delta')).toBe(false);
+    expect((await t.stores.runs.events('org_1', 'run_1')).some((event) => event.type === 'text-delta')).toBe(
+      false,
+    );
+  });
+
+  it('makes a NUL in tool arguments, tool results and the answer storable (U+FFFD) and finishes', async () => {
+    const echo = recordingTool('echo');
+    const t = await setup(
+      [
+        act({ tool: 'echo', args: { value: 'a\u0000b' } }),
+        (context) => {
+          context.emit({ type: 'text-delta', step: context.step, delta: 'x\u0000' });
+          return finish('done\u0000!');
+        },
+      ],
+      [echo],
+    );
+    const streamed: RunEvent[] = [];
+    const result = await advanceRun(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      sink: (event) => streamed.push(event),
+    });
+    expect(result.run.status).toBe('succeeded');
+    expect(result.run.answer).toBe('done\uFFFD!');
+    // What ran is what was journalled: the tool got the cleaned arguments.
+    expect(echo.calls.map((call) => call.input)).toEqual([{ value: 'a\uFFFDb' }]);
+    const [record] = await t.stores.toolCalls.listForRun('org_1', 'run_1');
+    expect(record?.args).toEqual({ value: 'a\uFFFDb' });
+    expect(record?.result).toEqual({ echoed: 'a\uFFFDb' });
+    expect(JSON.stringify(streamed)).not.toContain('\\u0000');
+    expect(JSON.stringify(await t.stores.runs.events('org_1', 'run_1'))).not.toContain('\\u0000');
+  });
+
+  it('ends the run failed when the store refuses a step for good, and never repeats its tool call', async () => {
+    const effect = recordingTool('effect', { idempotent: false });
+    const t = await setup([act({ tool: 'effect', args: { value: 'once' } }), finish('never')], [effect]);
+    let refusals = 0;
+    const store = t.stores.runs;
+    const commitStep: typeof store.commitStep = async (lease, commit) => {
+      if (commit.stepCount === 1 && refusals === 0) {
+        refusals += 1;
+        throw new AutonomaError(
+          'store_rejected',
+          'the store refused the data: value too long (SQLSTATE 54000)',
+        );
+      }
+      return store.commitStep(lease, commit);
+    };
+    const refusing = new Proxy(store, {
+      get: (target, property) => {
+        if (property === 'commitStep') return commitStep;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const runtime = { ...t.runtime, runs: refusing };
+    const result = await advanceRun(runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+    });
+    expect(result.run.status).toBe('failed');
+    expect(result.run.reason).toContain('step 1 could not be stored');
+    expect(result.run.reason).toContain('SQLSTATE 54000');
+    expect(effect.calls).toHaveLength(1);
+    const events = await t.stores.runs.events('org_1', 'run_1');
+    expect(events.find((event) => event.type === 'error')).toMatchObject({ code: 'step_not_storable' });
+    const [record] = await t.stores.toolCalls.listForRun('org_1', 'run_1');
+    expect(record?.status).toBe('succeeded');
+    // Terminal: nothing can advance it again, so the effect cannot be repeated.
+    const retaken = await t.stores.runs.acquireLease('org_1', 'run_1', {
+      owner: 'other',
+      now: t.clock.now(),
+      ttlMs: 1000,
+    });
+    expect(retaken).toMatchObject({ refused: true, reason: 'terminal' });
+  });
+
+  it('pauses a high-risk tool for approval under the default policy; minRisk none turns that off', async () => {
+    const deploy = recordingTool('deploy', { risk: 'high' });
+    const paused = await setup([act({ tool: 'deploy', args: { value: 'x' } }), finish('ok')], [deploy], {
+      tools: ['deploy'],
+    });
+    const first = await advanceRun(paused.runtime, {
+      run: await paused.latest(),
+      lease: await paused.lease(),
+      agent: paused.agent,
+    });
+    expect(first.run.status).toBe('waiting_approval');
+    expect(deploy.calls).toHaveLength(0);
+    const free = await setup([act({ tool: 'deploy', args: { value: 'x' } }), finish('ok')], [deploy], {
+      tools: ['deploy'],
+      approval: { minRisk: 'none' },
+    });
+    const second = await advanceRun(free.runtime, {
+      run: await free.latest(),
+      lease: await free.lease(),
+      agent: free.agent,
+    });
+    expect(second.run.status).toBe('succeeded');
+    expect(deploy.calls).toHaveLength(1);
   });
 });

@@ -1,320 +1,233 @@
-import type { BrainDecision, TranscriptEntry } from '../brains/brain.ts';
-import { describeError } from '../errors.ts';
-import type { ToolCallCompletion, ToolCallRecord } from '../ports/run-store.ts';
+import type { BrainDecision } from '../brains/brain.ts';
+import { AutonomaError, describeError } from '../errors.ts';
+import type { ReusablePlan } from '../ports/learning-store.ts';
+import type { CommitResult, StepCommit, ToolCallCompletion } from '../ports/run-store.ts';
+import type { RunContext } from '../protocol/context.ts';
+import { parseRunContext } from '../protocol/context.ts';
 import type { EventPayload, RunEvent, StepOutcome } from '../protocol/events.ts';
 import { isEphemeral } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
 import { isTerminal } from '../protocol/run.ts';
+import { storableText, storableValue } from '../protocol/storable.ts';
 import type { AnyTool } from '../tools/define-tool.ts';
 import { allowedTools, describeTools } from '../tools/registry.ts';
 import { budgetWarnings, exceededBudget } from './budgets.ts';
-import { addStepUsage, statusAfter } from './outcome.ts';
-import type {
-  AgentRuntime,
-  RunAgentOptions,
-  RunAgentResult,
-  RunPreparation,
-  ToolObservation,
-} from './runtime.ts';
-import type { CallResult } from './tool-calls.ts';
-import { LoopGuard, callKey, executeCall, prepareToolCall } from './tool-calls.ts';
+import { boundContext, foldEvents, initialContext } from './context.ts';
+import { finalizeRun } from './finalize.ts';
+import { addStepUsage, outcomeOf, statusAfter } from './outcome.ts';
 import { readRunLog } from './read-log.ts';
-import { createTranscriptBuilder } from './transcript.ts';
+import { recoverStep } from './recover-step.ts';
+import type { StepWork } from './step-work.ts';
+import { collect } from './step-work.ts';
+import type { AdvanceRunOptions, AdvanceRunResult, AgentRuntime, ToolObservation } from './runtime.ts';
+import type { CallSetting } from './tool-calls.ts';
+import { callKey, executeCall, observeCall, prepareToolCall } from './tool-calls.ts';
 
-const noPreparation: RunPreparation = {
-  recalled: [],
-  reusablePlan: undefined,
-  learnedCosts: new Map(),
-  events: [],
-};
-
-/** What one step produced before it is committed. */
-interface StepWork {
-  outcome: StepOutcome;
-  completions: ToolCallCompletion[];
-  observations: ToolObservation[];
-  toolCalls: number;
-  brainState: unknown;
+/** What every phase of a slice shares. */
+interface Slice {
+  runtime: AgentRuntime;
+  options: AdvanceRunOptions;
+  allowed: ReadonlyMap<string, AnyTool>;
+  signal: AbortSignal;
+  /** Redacts secrets and makes a value storable: applied to everything that leaves the loop. */
+  clean: <T>(value: T) => T;
+  run: Run;
+  context: RunContext;
 }
 
+const runnable = (run: Run): boolean => run.status === 'queued' || run.status === 'running';
+
 /**
- * The one agent loop. Each iteration builds the context, asks the brain, executes the tool calls,
- * checks budgets and commits the step (its events and the run state in one transaction) before the
- * next step starts. Stored events reach the sink only after their commit; `text-delta` as it streams.
+ * The one agent loop, advancing a run by one slice. A slice opens the run's persisted context (never
+ * the whole log), starts the run once (step 0: preparation), then repeats a step — finish an
+ * interrupted step or decide and act, check budgets, commit — until the run stops, waits, uses its
+ * steps or is drained. A terminal run is finalized (reflection, then `run-end`) after its last commit.
+ * Stored events reach the sink only after their commit; `text-delta` as it streams.
  */
-export async function runAgent(runtime: AgentRuntime, options: RunAgentOptions): Promise<RunAgentResult> {
-  const { agent, lease } = options;
-  const { clock } = runtime;
-  const sink = options.sink ?? (() => undefined);
-  const signal = options.signal ?? new AbortController().signal;
-  const redact = runtime.redact ?? (<T>(value: T): T => value);
-  let run = options.run;
-  if (isTerminal(run.status) || (run.status !== 'running' && run.status !== 'queued'))
-    return { run, yielded: false };
-
-  // A run that never committed has no log to read (saves a query on every fresh run).
-  const log: RunEvent[] = run.lastSeq === 0 ? [] : await readRunLog(runtime.runs, run.id);
-  const transcript: TranscriptEntry[] = [];
-  const extendTranscript = createTranscriptBuilder(transcript);
-  extendTranscript(log);
-  const allowed = new Map(allowedTools(runtime.tools, agent.tools).map((tool) => [tool.name, tool] as const));
-  const descriptors = describeTools([...allowed.values()]);
-  const preparation = runtime.hooks?.prepare ? await runtime.hooks.prepare(run, agent) : noPreparation;
-  const guard = new LoopGuard();
-  for (const entry of transcript)
-    if (entry.kind === 'assistant') for (const call of entry.calls) guard.observe(call.tool, call.args);
-
-  const resumed = log.length > 0;
-  let carried: EventPayload[] = [
-    { type: 'run-start', goal: run.goal.text, agent: agent.name, brain: runtime.brain.name, resumed },
-    ...preparation.events,
-  ];
-  // A step may have journalled calls before a crash even when nothing was committed yet.
-  let journalToCheck = true;
-  for (let slice = 1; ; slice += 1) {
-    const step = run.stepCount + 1;
-    const began = clock.now();
-    const events: EventPayload[] = [...carried, { type: 'step-start', step }];
-    carried = [];
-    const emit = (event: EventPayload): void => {
-      if (isEphemeral(event)) sink(redact({ ...event, runId: run.id, seq: 0, at: clock.now() }));
-      else events.push(event);
-    };
-    const pending = journalToCheck ? await pendingCalls(runtime, run, step) : [];
-    journalToCheck = false;
-    const currentRun = run;
-    const call = (
-      index: number,
-      tool: AnyTool,
-      args: unknown,
-      key: string,
-      recordEarly: boolean,
-      record?: ToolCallRecord,
-    ): Promise<CallResult> =>
-      executeCall(
-        runtime,
-        currentRun,
-        agent,
-        lease,
-        step,
-        { key, index, tool, args, recordEarly, ...(record ? { record } : {}) },
-        signal,
-        options.resultMaxChars ?? 32_768,
-      );
+export async function advanceRun(
+  runtime: AgentRuntime,
+  options: AdvanceRunOptions,
+): Promise<AdvanceRunResult> {
+  const opened = await openSlice(runtime, options);
+  if ('end' in opened) return opened;
+  const slice = opened;
+  if (slice.run.context === null && slice.run.lastSeq === 0) await startRun(slice);
+  for (let taken = 0; ; taken += 1) {
     const work =
-      pending.length > 0
-        ? await replayCalls(runtime, run, pending, allowed, emit, call)
-        : await decideAndAct(runtime, options, {
-            run,
-            step,
-            transcript,
-            descriptors,
-            preparation,
-            allowed,
-            guard,
-            emit,
-            call,
-            signal,
-          });
-
-    let outcome = work.outcome;
-    if (signal.aborted && (outcome.kind === 'continue' || outcome.kind === 'interrupt')) {
-      outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
+      taken === 0 ? await recoverOrDecide(slice) : await decideAndAct(slice, slice.run.stepCount + 1);
+    await commitWork(slice, work, taken + 1);
+    await observeTools(slice, work);
+    if (isTerminal(slice.run.status)) {
+      await finalizeRun(runtime, { run: slice.run, agent: options.agent, sink: sinkOf(options) });
+      return { run: slice.run, end: 'ended' };
     }
-    const now = clock.now();
-    const usage = addStepUsage(run.usage, events, work.toolCalls, now - began);
-    if (outcome.kind === 'continue') {
-      const exceeded = exceededBudget(run.budgets, usage);
-      if (exceeded) outcome = { kind: 'final', status: 'budget_exceeded', reason: exceeded };
-    }
-    events.push(...budgetWarnings(run.budgets, run.usage, usage));
-    if (outcome.kind === 'final') {
-      if (runtime.hooks?.reflect) events.push(...(await runtime.hooks.reflect(run, agent, outcome, log)));
-      events.push({
-        type: 'run-end',
-        status: outcome.status,
-        answer: outcome.answer,
-        reason: outcome.reason,
-        usage,
-      });
-    }
-    const status = statusAfter(outcome);
-    events.push({ type: 'step-end', step, outcome, status });
-    const committed = await runtime.runs.commitStep(lease, {
-      events: events.map(redact),
-      status,
-      usage,
-      stepCount: step,
-      brainState: work.brainState,
-      answer: outcome.kind === 'final' ? (outcome.answer ?? null) : null,
-      reason: outcome.kind === 'final' ? (outcome.reason ?? null) : null,
-      toolCalls: work.completions,
-      now,
-      leaseExpiresAt: now + (options.leaseTtlMs ?? 30_000),
-    });
-    run = committed.run;
-    log.push(...committed.events);
-    extendTranscript(committed.events);
-    for (const event of committed.events) sink(event);
-    if (runtime.hooks?.observeTool)
-      for (const observation of work.observations) await runtime.hooks.observeTool(run, agent, observation);
-    if (run.status !== 'running') return { run, yielded: false };
-    if (options.maxSteps !== undefined && slice >= options.maxSteps) return { run, yielded: true };
+    if (!runnable(slice.run)) return { run: slice.run, end: 'waiting' };
+    if (options.drain?.aborted) return { run: slice.run, end: 'drained' };
+    if (sliceEnds(options, taken + 1)) return { run: slice.run, end: 'yielded' };
   }
 }
 
-/** A step that has done nothing yet: it continues, with the brain state it started from. */
-const emptyWork = (run: Run): StepWork => ({
+const sinkOf = (options: AdvanceRunOptions) => options.sink ?? (() => undefined);
+
+const sliceEnds = (options: AdvanceRunOptions, taken: number): boolean =>
+  options.sliceSteps !== undefined && taken >= options.sliceSteps;
+
+/**
+ * Opens a slice: a terminal run only needs finalizing, a waiting one nothing; otherwise the persisted
+ * context is read and whatever was appended since (an approval, an answer) folded in.
+ */
+async function openSlice(
+  runtime: AgentRuntime,
+  options: AdvanceRunOptions,
+): Promise<Slice | AdvanceRunResult> {
+  const { run } = options;
+  if (isTerminal(run.status)) {
+    if (run.finalizedAt === null)
+      await finalizeRun(runtime, { run, agent: options.agent, sink: sinkOf(options) });
+    return { run, end: 'ended' };
+  }
+  const due = run.status === 'sleeping' && run.wakeAt !== null && run.wakeAt <= runtime.clock.now();
+  if (!runnable(run) && !due) return { run, end: 'waiting' };
+  const redact = runtime.redact ?? (<T>(value: T): T => value);
+  const slice: Slice = {
+    runtime,
+    options,
+    allowed: new Map(
+      allowedTools(runtime.tools, options.agent.tools).map((tool) => [tool.name, tool] as const),
+    ),
+    signal: options.signal ?? new AbortController().signal,
+    clean: <T>(value: T): T => storableValue(redact(value)),
+    run,
+    context: initialContext(),
+  };
+  try {
+    slice.context = await loadContext(runtime, run);
+  } catch (error) {
+    if (!(error instanceof AutonomaError && error.code === 'state_version_mismatch')) throw error;
+    await commitWork(slice, failedWork(slice, error), 1);
+    await finalizeRun(runtime, { run: slice.run, agent: options.agent, sink: sinkOf(options) });
+    return { run: slice.run, end: 'ended' };
+  }
+  return slice;
+}
+
+/** The run's context as persisted, with the events appended after it folded in. */
+async function loadContext(runtime: AgentRuntime, run: Run): Promise<RunContext> {
+  // A run stored before contexts were persisted is rebuilt once from its log.
+  const stored = run.context === null ? initialContext() : parseRunContext(run.context);
+  if (run.lastSeq <= stored.throughSeq) return stored;
+  return foldEvents(stored, await readRunLog(runtime.runs, run, stored.throughSeq));
+}
+
+/** Step 0: the preparation (recall, plan lookup) happens once per run and is committed with `run-start`. */
+async function startRun(slice: Slice): Promise<void> {
+  const { runtime, options } = slice;
+  const { agent } = options;
+  const preparation = runtime.hooks?.prepare ? await runtime.hooks.prepare(slice.run, agent) : undefined;
+  slice.context = {
+    ...slice.context,
+    preparation: {
+      recalled: preparation?.recalled ?? [],
+      reusablePlan: preparation?.reusablePlan ? { ...preparation.reusablePlan } : null,
+      learnedCosts: [...(preparation?.learnedCosts ?? new Map<string, number>())],
+    },
+  };
+  const events: EventPayload[] = [
+    {
+      type: 'run-start',
+      goal: slice.run.goal.text,
+      agent: agent.name,
+      brain: runtime.brain.name,
+      resumed: false,
+    },
+    ...(preparation?.events ?? []),
+  ];
+  await commit(slice, {
+    events: events.map(slice.clean),
+    status: 'running',
+    usage: slice.run.usage,
+    stepCount: 0,
+    brainState: slice.run.brainState,
+    toolCalls: [],
+  });
+}
+
+/** The first step of a slice may have been interrupted: finish its journalled calls first. */
+async function recoverOrDecide(slice: Slice): Promise<StepWork & { events: EventPayload[] }> {
+  const step = slice.run.stepCount + 1;
+  const pending = await slice.runtime.toolCalls.pending(slice.run.orgId, slice.run.id, step);
+  if (pending.length === 0) return decideAndAct(slice, step);
+  const events: EventPayload[] = [{ type: 'step-start', step }];
+  const work = await recoverStep({
+    setting: callSetting(slice, step),
+    pending,
+    allowed: slice.allowed,
+    emit: emitter(slice, events),
+    work: emptyWork(slice),
+  });
+  return { ...work, events };
+}
+
+/** A step that has done nothing yet: it continues, with the brain state and guard it started from. */
+const emptyWork = (slice: Slice): StepWork => ({
   outcome: { kind: 'continue' },
   completions: [],
   observations: [],
   toolCalls: 0,
-  brainState: run.brainState,
+  brainState: slice.run.brainState,
+  guard: slice.context.guard,
+  startedAt: slice.runtime.clock.now(),
 });
 
-/** Journalled calls a resumed step must finish first: its own uncommitted calls and approved calls. */
-async function pendingCalls(runtime: AgentRuntime, run: Run, step: number): Promise<ToolCallRecord[]> {
-  const records = await runtime.toolCalls.listForRun(run.id);
-  return records
-    .filter(
-      (record) =>
-        (record.step === step && ['started', 'succeeded', 'failed'].includes(record.status)) ||
-        record.status === 'approved',
-    )
-    .sort((a, b) => a.step - b.step || a.callIndex - b.callIndex);
-}
-
-type CallFn = (
-  index: number,
-  tool: AnyTool,
-  args: unknown,
-  key: string,
-  recordEarly: boolean,
-  record?: ToolCallRecord,
-) => Promise<CallResult>;
-
-/**
- * Finishes the calls of a step that was interrupted before its commit, without asking the brain again:
- * completed calls are replayed from the journal, started idempotent calls re-run, a started
- * non-idempotent call ends the run in `needs_review`, approved calls run now.
- */
-async function replayCalls(
-  runtime: AgentRuntime,
-  run: Run,
-  pending: ToolCallRecord[],
-  allowed: ReadonlyMap<string, AnyTool>,
-  emit: (event: EventPayload) => void,
-  call: CallFn,
-): Promise<StepWork> {
-  const work = emptyWork(run);
-  for (const record of pending) {
-    const tool = allowed.get(record.tool) ?? runtime.tools.get(record.tool);
-    if (record.status === 'started' && (!tool || !record.idempotent)) {
-      const reason = `tool call ${record.key} (${record.tool}) was interrupted mid-call and is not idempotent; it was not executed again — check whether its effect happened`;
-      emit({ type: 'error', code: 'ambiguous_tool_call', message: reason });
-      work.outcome = { kind: 'final', status: 'needs_review', reason };
-      return work;
+/** Collects a step's events: stored ones in order, ephemeral ones straight to the sink. */
+function emitter(slice: Slice, events: EventPayload[]): (event: EventPayload) => void {
+  const sink = sinkOf(slice.options);
+  return (event) => {
+    if (isEphemeral(event)) {
+      sink(slice.clean({ ...event, runId: slice.run.id, seq: 0, at: slice.runtime.clock.now() }));
+      return;
     }
-    if (!tool) continue;
-    if (record.status === 'approved') {
-      const claimed = await runtime.toolCalls.resolve(
-        record.key,
-        'approved',
-        'started',
-        null,
-        runtime.clock.now(),
-      );
-      if (!claimed) continue;
-    }
-    const result = await call(record.callIndex, tool, record.args, record.key, true, {
-      ...record,
-      status: record.status === 'approved' ? 'started' : record.status,
-    });
-    collect(work, result, record.tool, record.step, emit);
-  }
-  return work;
+    events.push(event);
+  };
 }
 
-function collect(
-  work: StepWork,
-  result: CallResult,
-  tool: string,
-  step: number,
-  emit: (event: EventPayload) => void,
-): void {
-  for (const event of result.events) emit(event);
-  if (result.completion) work.completions.push(result.completion);
-  if (result.executed) {
-    work.toolCalls += 1;
-    work.observations.push({ tool, ok: result.outcome.ok, latencyMs: result.latencyMs, step });
-  }
-}
-
-interface DecideInput {
-  run: Run;
-  step: number;
-  transcript: readonly TranscriptEntry[];
-  descriptors: ReturnType<typeof describeTools>;
-  preparation: RunPreparation;
-  allowed: ReadonlyMap<string, AnyTool>;
-  guard: LoopGuard;
-  emit: (event: EventPayload) => void;
-  call: CallFn;
-  signal: AbortSignal;
-}
+const callSetting = (slice: Slice, step: number): CallSetting => ({
+  runtime: slice.runtime,
+  run: slice.run,
+  agent: slice.options.agent,
+  lease: slice.options.lease,
+  step,
+  signal: slice.signal,
+  resultMaxChars: slice.options.resultMaxChars ?? 32_768,
+});
 
 /** Asks the brain for a decision and carries it out. */
-async function decideAndAct(
-  runtime: AgentRuntime,
-  options: RunAgentOptions,
-  input: DecideInput,
-): Promise<StepWork> {
-  const { run, step, emit, signal } = input;
-  const work = emptyWork(run);
+async function decideAndAct(slice: Slice, step: number): Promise<StepWork & { events: EventPayload[] }> {
+  const { runtime, options, signal } = slice;
+  const events: EventPayload[] = [{ type: 'step-start', step }];
+  const emit = emitter(slice, events);
+  const work = emptyWork(slice);
   if (signal.aborted) {
     work.outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
-    return work;
+    return { ...work, events };
   }
-  let decision: BrainDecision;
-  try {
-    decision = await runtime.brain.decide({
-      run,
-      agent: options.agent,
-      step,
-      transcript: input.transcript,
-      tools: input.descriptors,
-      recalled: input.preparation.recalled,
-      reusablePlan: input.preparation.reusablePlan,
-      learnedCosts: input.preparation.learnedCosts,
-      brainState: run.brainState,
-      emit,
-      signal,
-    });
-  } catch (error) {
-    const message = `the brain failed: ${describeError(error)}`;
-    emit({ type: 'error', step, code: 'brain_failed', message });
-    decision = { kind: 'finish', status: 'failed', answer: message };
-  }
+  const decision = await decide(slice, step, emit);
   if (decision.brainState !== undefined) work.brainState = decision.brainState;
-  if (decision.kind === 'finish') {
-    work.outcome =
-      decision.status === 'succeeded'
-        ? { kind: 'final', status: 'succeeded', answer: decision.answer }
-        : { kind: 'final', status: 'failed', answer: decision.answer, reason: decision.answer };
-    return work;
-  }
+  work.outcome = outcomeOf({ decision });
+  if (decision.kind !== 'act') return { ...work, events };
+  const setting = callSetting(slice, step);
   for (const [index, proposed] of decision.calls.entries()) {
     if (signal.aborted) break;
-    const key = callKey(run.id, step, index);
-    const repeats = input.guard.observe(proposed.tool, proposed.args);
-    const prepared = prepareToolCall(
-      proposed,
+    const key = callKey(slice.run.id, step, index);
+    const observed = observeCall(work.guard, proposed.tool, proposed.args);
+    work.guard = observed.guard;
+    const prepared = prepareToolCall(proposed, {
       key,
-      input.allowed,
-      options.agent,
-      repeats,
-      options.loopGuardLimit ?? 3,
-    );
+      allowed: slice.allowed,
+      agent: options.agent,
+      repeats: observed.repeats,
+      loopGuardLimit: options.loopGuardLimit ?? 3,
+    });
     if (prepared.kind === 'refused') {
       emit({ type: 'tool-call-start', step, callId: key, tool: prepared.tool, args: prepared.args });
       emit({
@@ -328,7 +241,7 @@ async function decideAndAct(
         fromJournal: false,
       });
       if (prepared.audit && runtime.audit) {
-        await runtime.audit(run, {
+        await runtime.audit(slice.run, {
           action: 'tool.refused',
           target: key,
           detail: { tool: prepared.tool, code: prepared.error.code },
@@ -337,39 +250,246 @@ async function decideAndAct(
       continue;
     }
     if (prepared.kind === 'needs-approval') {
-      await runtime.toolCalls.begin(options.lease, {
-        key,
-        runId: run.id,
-        step,
-        callIndex: index,
-        tool: prepared.tool.name,
-        args: prepared.args,
-        argsHash: '',
-        status: 'awaiting_approval',
-        idempotent: prepared.tool.idempotent,
-        createdAt: runtime.clock.now(),
-      });
-      const reason = `policy requires approval for ${prepared.tool.name} (risk ${prepared.tool.risk})`;
-      emit({
-        type: 'approval-request',
-        step,
-        callId: key,
-        tool: prepared.tool.name,
-        args: prepared.args,
-        risk: prepared.tool.risk,
-        reason,
-      });
+      await requestApproval(slice, { step, index, key, tool: prepared.tool, args: prepared.args }, emit);
       work.outcome = { kind: 'interrupt', on: 'approval', callId: key };
-      return work;
+      return { ...work, events };
     }
     const moreFollow = index < decision.calls.length - 1;
-    collect(
-      work,
-      await input.call(index, prepared.tool, prepared.args, key, moreFollow),
-      prepared.tool.name,
-      step,
-      emit,
-    );
+    const result = await executeCall(setting, {
+      key,
+      index,
+      tool: prepared.tool,
+      args: prepared.args,
+      recordEarly: moreFollow,
+    });
+    collect(work, result, { tool: prepared.tool.name, step, callId: key }, emit);
+    if (work.outcome.kind !== 'continue') break;
   }
-  return work;
+  return { ...work, events };
+}
+
+/** The brain's decision, made storable; a brain failure is a value that fails the run. */
+async function decide(
+  slice: Slice,
+  step: number,
+  emit: (event: EventPayload) => void,
+): Promise<BrainDecision> {
+  const { runtime, options, context, run } = slice;
+  try {
+    const decision = await runtime.brain.decide({
+      run,
+      agent: options.agent,
+      step,
+      transcript: context.transcript,
+      tools: describeTools([...slice.allowed.values()]),
+      recalled: context.preparation.recalled,
+      reusablePlan: (context.preparation.reusablePlan ?? undefined) as ReusablePlan | undefined,
+      learnedCosts: new Map(context.preparation.learnedCosts),
+      brainState: run.brainState,
+      emit,
+      signal: slice.signal,
+    });
+    // What the brain proposed is made storable before anything runs, so what runs is what is journalled.
+    return storableValue(decision);
+  } catch (error) {
+    const code =
+      error instanceof AutonomaError && error.code === 'state_version_mismatch' ? error.code : 'brain_failed';
+    const message =
+      code === 'brain_failed' ? `the brain failed: ${describeError(error)}` : describeError(error);
+    emit({ type: 'error', step, code, message });
+    return { kind: 'finish', status: 'failed', answer: message };
+  }
+}
+
+/** Journals a call that needs a human and asks for approval. */
+async function requestApproval(
+  slice: Slice,
+  call: { step: number; index: number; key: string; tool: AnyTool; args: unknown },
+  emit: (event: EventPayload) => void,
+): Promise<void> {
+  const { runtime, options, run } = slice;
+  await runtime.toolCalls.begin(options.lease, {
+    key: call.key,
+    runId: run.id,
+    step: call.step,
+    callIndex: call.index,
+    tool: call.tool.name,
+    args: call.args,
+    argsHash: '',
+    status: 'awaiting_approval',
+    idempotent: call.tool.idempotent,
+    createdAt: runtime.clock.now(),
+  });
+  emit({
+    type: 'approval-request',
+    step: call.step,
+    callId: call.key,
+    tool: call.tool.name,
+    args: call.args,
+    risk: call.tool.risk,
+    reason: `policy requires approval for ${call.tool.name} (risk ${call.tool.risk})`,
+  });
+}
+
+/** A step that fails the run at once (its state can no longer be read). */
+function failedWork(slice: Slice, error: AutonomaError): StepWork & { events: EventPayload[] } {
+  const step = slice.run.stepCount + 1;
+  return {
+    ...emptyWork(slice),
+    outcome: { kind: 'final', status: 'failed', reason: error.message },
+    events: [
+      { type: 'step-start', step },
+      { type: 'error', step, code: error.code, message: error.message },
+    ],
+  };
+}
+
+/**
+ * Settles the step's outcome (cancel, budgets), adds its usage, warnings and `step-end`, and commits
+ * it with the updated context. Only then do its events reach the sink.
+ */
+async function commitWork(
+  slice: Slice,
+  work: StepWork & { events: EventPayload[] },
+  taken: number,
+): Promise<void> {
+  const { run, options, runtime } = slice;
+  const step = run.stepCount + 1;
+  let outcome = work.outcome;
+  if (slice.signal.aborted && (outcome.kind === 'continue' || outcome.kind === 'interrupt')) {
+    outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
+  }
+  const usage = addStepUsage(run.usage, work.events, work.toolCalls, runtime.clock.now() - work.startedAt);
+  if (outcome.kind === 'continue') {
+    const exceeded = exceededBudget(run.budgets, usage);
+    if (exceeded) outcome = { kind: 'final', status: 'budget_exceeded', reason: exceeded };
+  }
+  const status = statusAfter(outcome);
+  const events = [
+    ...work.events,
+    ...budgetWarnings(run.budgets, run.usage, usage),
+    { type: 'step-end', step, outcome, status } as const,
+  ];
+  const yielding =
+    (status === 'running' && (sliceEnds(options, taken) || options.drain?.aborted === true)) ||
+    (status === 'sleeping' && outcome.kind === 'sleep');
+  await commit(slice, {
+    events: events.map(slice.clean),
+    status,
+    usage,
+    stepCount: step,
+    brainState: work.brainState,
+    guard: work.guard,
+    answer: outcome.kind === 'final' && outcome.answer !== undefined ? storableText(outcome.answer) : null,
+    reason: outcome.kind === 'final' && outcome.reason !== undefined ? storableText(outcome.reason) : null,
+    toolCalls: work.completions,
+    ...(outcome.kind === 'sleep' ? { wakeAt: outcome.until } : {}),
+    ...(yielding
+      ? {
+          enqueue: {
+            jobId: runtime.jobId ? runtime.jobId(run) : `job_${run.id}_${run.lastSeq}`,
+            ...(outcome.kind === 'sleep' ? { runAt: outcome.until } : {}),
+          },
+        }
+      : {}),
+  });
+}
+
+/** What a commit needs beyond the context the loop computes itself. */
+type Draft = Omit<StepCommit, 'context' | 'now' | 'leaseExpiresAt' | 'expectedLastSeq'> & {
+  guard?: RunContext['guard'];
+};
+
+/**
+ * Commits with the context the committed events lead to. The events' `seq`s follow the run's
+ * `lastSeq`; a commit that finds events appended meanwhile (`stale`) folds those in and commits again.
+ */
+async function commit(slice: Slice, draft: Draft): Promise<void> {
+  const { runtime, options } = slice;
+  const { guard, ...rest } = draft;
+  for (let attempt = 0; ; attempt += 1) {
+    const { run } = slice;
+    const now = runtime.clock.now();
+    const sequenced: RunEvent[] = rest.events.map((event, index) => ({
+      ...event,
+      runId: run.id,
+      seq: run.lastSeq + index + 1,
+      at: now,
+    }));
+    const context = boundContext(
+      { ...foldEvents(slice.context, sequenced), ...(guard ? { guard } : {}) },
+      options.agent.memory.workingTokens,
+    );
+    let committed: CommitResult;
+    try {
+      committed = await commitOrFail(slice, {
+        ...rest,
+        context,
+        now,
+        leaseExpiresAt: now + (options.leaseTtlMs ?? 30_000),
+        expectedLastSeq: run.lastSeq,
+      });
+    } catch (error) {
+      if (!(error instanceof AutonomaError && error.code === 'stale' && attempt < 5)) throw error;
+      // Events were appended outside the step (e.g. an approval resolved late): fold them in, retry.
+      const appended = await readRunLog(runtime.runs, run, slice.context.throughSeq);
+      slice.context = foldEvents(slice.context, appended);
+      slice.run = { ...run, lastSeq: appended.at(-1)?.seq ?? run.lastSeq };
+      continue;
+    }
+    slice.run = committed.run;
+    slice.context = context;
+    const sink = sinkOf(options);
+    for (const event of committed.events) sink(event);
+    return;
+  }
+}
+
+/**
+ * Commits a step. When the store refuses the step's data for good (`store_rejected`: a value it cannot
+ * hold, a limit it enforces), retrying would fail the same way for ever and, on every resume, repeat the
+ * step's tool calls. So the run ends `failed` instead, in a step that records the refusal, keeps the
+ * brain state and context it had, and marks the step's finished calls done so their effects are never
+ * repeated.
+ */
+async function commitOrFail(
+  slice: Slice,
+  commit: StepCommit & { expectedLastSeq: number },
+): Promise<CommitResult> {
+  const { runtime, options, run } = slice;
+  try {
+    return await runtime.runs.commitStep(options.lease, commit);
+  } catch (error) {
+    if (!(error instanceof AutonomaError && error.code === 'store_rejected')) throw error;
+    const step = commit.stepCount;
+    const reason = `step ${step} could not be stored: ${error.message}`;
+    const outcome: StepOutcome = { kind: 'final', status: 'failed', reason };
+    const events: EventPayload[] = [
+      { type: 'error', step, code: 'step_not_storable', message: reason },
+      { type: 'step-end', step, outcome, status: 'failed' },
+    ];
+    return runtime.runs.commitStep(options.lease, {
+      ...commit,
+      events,
+      status: 'failed',
+      brainState: run.brainState,
+      context: {
+        ...slice.context,
+        throughSeq: run.lastSeq + events.length,
+      },
+      answer: null,
+      reason,
+      toolCalls: (commit.toolCalls ?? []).map((call) => ({
+        ...call,
+        result: { code: 'result_not_storable', message: 'the result could not be stored' },
+      })),
+    });
+  }
+}
+
+/** Learning sees every executed call of a committed step. */
+async function observeTools(slice: Slice, work: StepWork): Promise<void> {
+  const observe = slice.runtime.hooks?.observeTool;
+  if (!observe) return;
+  for (const observation of work.observations) await observe(slice.run, slice.options.agent, observation);
 }

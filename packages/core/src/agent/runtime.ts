@@ -3,16 +3,16 @@ import type { Clock } from '../clock.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
 import type { RunStore, ToolCallJournal } from '../ports/run-store.ts';
 import type { Agent } from '../protocol/agent.ts';
-import type { EventPayload, RecalledMemory, RunEvent, StepOutcome } from '../protocol/events.ts';
+import type { EventPayload, RecalledMemory, RunEvent } from '../protocol/events.ts';
 import type { Lease, Run } from '../protocol/run.ts';
 import type { ToolHost } from '../tools/registry.ts';
 
-/** What the loop knows before its first decision: recalled memories, a reusable plan, learned costs. */
+/** What a run's start prepares for its decisions: recalled memories, a reusable plan, learned costs. */
 export interface RunPreparation {
   recalled: RecalledMemory[];
   reusablePlan: ReusablePlan | undefined;
   learnedCosts: ReadonlyMap<string, number>;
-  /** Events to record with the next step (e.g. `memory-recall`, a reuse `decision`). */
+  /** Events recorded with the start (e.g. `memory-recall`, a reuse `decision`). */
   events: EventPayload[];
 }
 
@@ -26,20 +26,17 @@ export interface ToolObservation {
 
 /** Learning and memory plug into the loop through these hooks; all optional. */
 export interface RunHooks {
-  /** Once per start or resume, before the first decision. */
+  /** Once per run, at its start (step 0); what it returns is persisted with the run's context. */
   prepare?(run: Run, agent: Agent): Promise<RunPreparation>;
-  /** After a tool call finished (not for results replayed from the journal). */
+  /** After a tool call finished, once its step committed (not for results recovered from the journal). */
   observeTool?(run: Run, agent: Agent, observation: ToolObservation): Promise<void>;
   /**
-   * When the run is about to end: reflection, episodic memory, reusable plans. The returned events
-   * (`memory-write`, `lesson-learned`) are committed with the final step. Must be idempotent per run.
+   * Once the run is terminal and committed: reflection, episodic memory, reusable plans. Sees the final
+   * run (usage, answer) and its whole log. Returns the events to append before `run-end`
+   * (`memory-write`, `lesson-learned`). Must be idempotent per run: after a crash it runs again, and a
+   * second run must write nothing twice.
    */
-  reflect?(
-    run: Run,
-    agent: Agent,
-    outcome: Extract<StepOutcome, { kind: 'final' }>,
-    events: readonly RunEvent[],
-  ): Promise<EventPayload[]>;
+  reflect?(run: Run, agent: Agent, events: readonly RunEvent[]): Promise<EventPayload[]>;
 }
 
 /** An audit record the loop asks to be written (refused calls, approvals). */
@@ -61,21 +58,30 @@ export interface AgentRuntime {
   audit?: (run: Run, entry: LoopAuditEntry) => Promise<void>;
   /** Removes secrets from a value before it is stored or streamed. */
   redact?: <T>(value: T) => T;
+  /** The directory a run's tools work in (resolves a workspace id). @default `run.workspace` as is */
+  workspaceOf?: (run: Run) => string;
+  /** Ids for the run's outbox jobs. @default `job_<runId>_<lastSeq>` */
+  jobId?: (run: Run) => string;
 }
 
 /** Receives every event: stored ones after their step commits (with `seq`), `text-delta` as it happens. */
 export type EventSink = (event: RunEvent) => void;
 
-/** Options of one {@link runAgent} call. */
-export interface RunAgentOptions {
+/** Options of one {@link advanceRun} call: one slice of a run. */
+export interface AdvanceRunOptions {
   run: Run;
   lease: Lease;
   agent: Agent;
   sink?: EventSink;
   /** Aborting it cancels the run: in-flight tools are aborted and no new step starts. */
   signal?: AbortSignal;
-  /** Steps to advance before yielding (a job slice). Absent: until the run stops. */
-  maxSteps?: number;
+  /**
+   * Aborting it drains: the step in progress finishes and commits, then the slice ends with the run
+   * still runnable (never cancelled) and its next job enqueued.
+   */
+  drain?: AbortSignal;
+  /** Steps this slice may advance before it yields (the run's next job is enqueued). Absent: no limit. */
+  sliceSteps?: number;
   /** Lease length; every commit extends the lease by this much. @default 30000 */
   leaseTtlMs?: number;
   /** Identical consecutive tool calls allowed before the loop guard refuses them. @default 3 */
@@ -84,9 +90,19 @@ export interface RunAgentOptions {
   resultMaxChars?: number;
 }
 
-/** How a {@link runAgent} call ended. */
-export interface RunAgentResult {
+/** Why a slice ended. */
+export type SliceEnd =
+  /** The run is terminal (and finalized). */
+  | 'ended'
+  /** The run waits for something outside (approval, input, children, a wake time). */
+  | 'waiting'
+  /** The slice used its steps; the run is runnable and its next job is enqueued. */
+  | 'yielded'
+  /** A drain stopped it after a committed step; the run is runnable. */
+  | 'drained';
+
+/** How an {@link advanceRun} call ended. */
+export interface AdvanceRunResult {
   run: Run;
-  /** True when the slice ended and the run still has work to do. */
-  yielded: boolean;
+  end: SliceEnd;
 }

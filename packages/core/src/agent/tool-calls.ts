@@ -5,10 +5,13 @@ import type { ToolCallCompletion, ToolCallRecord } from '../ports/run-store.ts';
 import type { Agent } from '../protocol/agent.ts';
 import type { ErrorValue, EventPayload } from '../protocol/events.ts';
 import type { Lease, Run } from '../protocol/run.ts';
+import { storableValue } from '../protocol/storable.ts';
 import type { AnyTool, ToolContext, ToolOutcome } from '../tools/define-tool.ts';
 import { ToolError } from '../tools/define-tool.ts';
 import { needsApproval } from '../tools/registry.ts';
 import type { AgentRuntime } from './runtime.ts';
+import type { StepControl } from './control.ts';
+import { controlOf } from './control.ts';
 import { boundValue, hashArgs } from './stable-json.ts';
 
 /** A proposed call after the server-side checks. */
@@ -20,18 +23,22 @@ export type PreparedCall =
 /** The idempotency key of a call: `runId:stepSeq:callIndex` (ARCHITECTURE §5). */
 export const callKey = (runId: string, step: number, index: number): string => `${runId}:${step}:${index}`;
 
+/** What {@link prepareToolCall} checks a proposed call against. */
+export interface CallCheck {
+  key: string;
+  allowed: ReadonlyMap<string, AnyTool>;
+  agent: Agent;
+  /** Identical calls made right before this one. */
+  repeats: number;
+  loopGuardLimit: number;
+}
+
 /**
  * Checks a proposed call: the agent's allowlist (whatever the brain asked), the tool's input schema,
  * the loop guard and the approval policy.
  */
-export function prepareToolCall(
-  call: ProposedCall,
-  key: string,
-  allowed: ReadonlyMap<string, AnyTool>,
-  agent: Agent,
-  repeats: number,
-  loopGuardLimit: number,
-): PreparedCall {
+export function prepareToolCall(call: ProposedCall, check: CallCheck): PreparedCall {
+  const { key, allowed, agent, repeats, loopGuardLimit } = check;
   const tool = allowed.get(call.tool);
   if (!tool) {
     const message = `tool '${call.tool}' is not allowed for agent '${agent.name}'; allowed: ${[...allowed.keys()].join(', ') || 'none'}`;
@@ -71,31 +78,38 @@ export function prepareToolCall(
   return { kind: 'ready', key, tool, args: parsed.data };
 }
 
-/** Counts how many times in a row the same call (tool + arguments) was made. */
-export class LoopGuard {
-  #last = '';
-  #count = 0;
-  /** Records a call and returns how many identical calls came right before it. */
-  observe(tool: string, args: unknown): number {
-    const signature = `${tool}:${hashArgs(args)}`;
-    const before = signature === this.#last ? this.#count : 0;
-    this.#last = signature;
-    this.#count = before + 1;
-    return before;
-  }
+/** The loop guard's state, persisted with the run's context. */
+export interface GuardState {
+  last: string;
+  count: number;
 }
 
-/** What executing (or replaying) one call produced for the step. */
+/** Records a call in the guard; returns the new state and how many identical calls came right before. */
+export function observeCall(
+  guard: GuardState,
+  tool: string,
+  args: unknown,
+): { guard: GuardState; repeats: number } {
+  const signature = `${tool}:${hashArgs(args)}`;
+  const repeats = signature === guard.last ? guard.count : 0;
+  return { guard: { last: signature, count: repeats + 1 }, repeats };
+}
+
+/** What executing (or recovering) one call produced for the step. */
 export interface CallResult {
   events: EventPayload[];
   completion: ToolCallCompletion | undefined;
   outcome: ToolOutcome;
   latencyMs: number;
   executed: boolean;
+  /** The call asked the loop to end the step (a question, children, a sleep). */
+  control?: StepControl;
+  /** The step must end `needs_review` for this reason (e.g. a key reused with other arguments). */
+  review?: string;
 }
 
 /** Runs a tool with its time limit and the run's abort signal; failures become error values. */
-export async function invokeTool(
+async function invokeTool(
   tool: AnyTool,
   args: unknown,
   context: Omit<ToolContext, 'signal'>,
@@ -149,25 +163,35 @@ export async function invokeTool(
   }
 }
 
-/** Journals a call, runs it, and returns its events and completion. Completed calls are never re-run. */
-export async function executeCall(
-  runtime: AgentRuntime,
-  run: Run,
-  agent: Agent,
-  lease: Lease,
-  step: number,
-  call: {
-    key: string;
-    index: number;
-    tool: AnyTool;
-    args: unknown;
-    record?: ToolCallRecord;
-    /** Record the completion before the step commits (see below). */
-    recordEarly: boolean;
-  },
-  signal: AbortSignal,
-  resultMaxChars: number,
-): Promise<CallResult> {
+/** One call to execute (or to finish, when it was journalled before a crash). */
+export interface CallToExecute {
+  key: string;
+  index: number;
+  tool: AnyTool;
+  args: unknown;
+  /** The journal record, when the call is being recovered. */
+  record?: ToolCallRecord;
+  /** Record the completion before the step commits (see below). */
+  recordEarly: boolean;
+}
+
+/** Everything {@link executeCall} needs besides the call. */
+export interface CallSetting {
+  runtime: AgentRuntime;
+  run: Run;
+  agent: Agent;
+  lease: Lease;
+  step: number;
+  signal: AbortSignal;
+  resultMaxChars: number;
+}
+
+/**
+ * Journals a call, runs it, and returns its events and completion. Completed calls are never re-run;
+ * a key already journalled with other arguments is not run either (the step goes to review).
+ */
+export async function executeCall(setting: CallSetting, call: CallToExecute): Promise<CallResult> {
+  const { runtime, run, agent, lease, step, signal, resultMaxChars } = setting;
   const { clock } = runtime;
   const start: EventPayload = {
     type: 'tool-call-start',
@@ -191,6 +215,18 @@ export async function executeCall(
       createdAt: clock.now(),
     });
     record = begun.record;
+    if (!begun.created && record.argsHash !== hashArgs(call.args)) {
+      // The same key with other arguments: whatever ran under it, this call is not that one.
+      const review = `tool call ${call.key} (${call.tool.name}) was journalled with other arguments than the brain now proposes; it was not run — check which call happened`;
+      return {
+        events: [start],
+        completion: undefined,
+        outcome: { ok: false, error: { code: 'call_mismatch', message: review } },
+        latencyMs: 0,
+        executed: false,
+        review,
+      };
+    }
     if (!begun.created && record.status !== 'started') return finishedFromJournal(record, start, step);
     if (!begun.created && !call.tool.idempotent) {
       // Only a resumed step can meet its own started call; the resume path handles it before this point.
@@ -218,7 +254,7 @@ export async function executeCall(
       orgId: run.orgId,
       agentId: run.agentId,
       callId: call.key,
-      workspace: run.workspace,
+      workspace: runtime.workspaceOf ? runtime.workspaceOf(run) : run.workspace,
       shellAllow: agent.shellAllow,
     },
     signal,
@@ -226,19 +262,21 @@ export async function executeCall(
   const latencyMs = clock.now() - began;
   // Results are stored redacted: a tool may echo a configured secret back (e.g. an API echoing its key).
   const redact = runtime.redact ?? (<T>(value: T): T => value);
-  const stored = redact(outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error);
+  // Redacted, bounded and made storable (a NUL in a tool's output becomes U+FFFD).
+  const stored = storableValue(
+    redact(outcome.ok ? boundValue(outcome.value, resultMaxChars) : outcome.error),
+  );
   // A call followed by more calls in its step records its completion at once, so a crash while the
   // later calls run replays this result instead of treating the call as interrupted (which would send a
   // non-idempotent call to review). The last call of a step is recorded by the step commit itself,
   // which follows at once: one statement less per step for a sub-millisecond window.
   if (call.recordEarly) {
-    await runtime.toolCalls.resolve(
-      call.key,
-      'started',
-      outcome.ok ? 'succeeded' : 'failed',
-      stored,
-      clock.now(),
-    );
+    await runtime.toolCalls.resolve(run.orgId, call.key, {
+      from: 'started',
+      to: outcome.ok ? 'succeeded' : 'failed',
+      result: stored,
+      now: clock.now(),
+    });
   }
   const end: EventPayload = outcome.ok
     ? {
@@ -272,8 +310,12 @@ export async function executeCall(
     outcome,
     latencyMs,
     executed: true,
+    ...controlField(outcome.ok ? controlOf(outcome.value) : undefined),
   };
 }
+
+const controlField = (control: StepControl | undefined): { control?: StepControl } =>
+  control === undefined ? {} : { control };
 
 function finishedFromJournal(record: ToolCallRecord, start: EventPayload, step: number): CallResult {
   const ok = record.status === 'succeeded';
@@ -307,6 +349,7 @@ function finishedFromJournal(record: ToolCallRecord, start: EventPayload, step: 
       : { ok: false, error: error ?? { code: 'tool_failed', message: 'failed' } },
     latencyMs: 0,
     executed: false,
+    ...controlField(ok ? controlOf(record.result) : undefined),
   };
 }
 

@@ -1,28 +1,12 @@
 import type { Agent } from '../protocol/agent.ts';
-import type { ErrorValue, EventPayload, RecalledMemory } from '../protocol/events.ts';
+import type { TranscriptEntry } from '../protocol/context.ts';
+import type { DelegatedTask, EventPayload, RecalledMemory } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
 import type { ToolDescriptor } from '../tools/define-tool.ts';
 
-/** One entry of a run's working memory, rebuilt from its events on resume. */
-export type TranscriptEntry =
-  | {
-      kind: 'assistant';
-      step: number;
-      text: string;
-      calls: { callId: string; tool: string; args: unknown }[];
-    }
-  | {
-      kind: 'tool-result';
-      step: number;
-      callId: string;
-      tool: string;
-      ok: boolean;
-      result?: unknown;
-      error?: ErrorValue;
-    }
-  | { kind: 'note'; step: number; text: string }
-  | { kind: 'summary'; text: string; coversSteps: number };
+/** One entry of a run's working memory (its schema lives with the persisted run context). */
+export type { TranscriptEntry } from '../protocol/context.ts';
 
 /** A tool call a brain proposes. The loop validates it against the allowlist and the tool's schema. */
 export interface ProposedCall {
@@ -32,10 +16,16 @@ export interface ProposedCall {
   providerCallId?: string;
 }
 
-/** What a brain decided for one step. */
+/**
+ * What a brain decided for one step: call tools, finish, hand sub-goals to child runs, ask the user a
+ * question, or sleep until a time. The loop maps each to a step outcome in one place (`outcomeOf`).
+ */
 export type BrainDecision =
   | { kind: 'act'; calls: ProposedCall[]; text?: string; brainState?: unknown }
-  | { kind: 'finish'; status: 'succeeded' | 'failed'; answer: string; brainState?: unknown };
+  | { kind: 'finish'; status: 'succeeded' | 'failed'; answer: string; brainState?: unknown }
+  | { kind: 'delegate'; tasks: DelegatedTask[]; text?: string; brainState?: unknown }
+  | { kind: 'ask'; question: string; brainState?: unknown }
+  | { kind: 'sleep'; until: number; reason?: string; brainState?: unknown };
 
 /** Everything a brain may look at to decide. */
 export interface BrainContext {

@@ -55,7 +55,10 @@ const runOf = (goal: Goal): Run => ({
   lastSeq: 0,
   stepCount: 0,
   brainState: null,
+  context: null,
   workspace: '/tmp/w',
+  wakeAt: null,
+  finalizedAt: null,
   answer: null,
   reason: null,
   leaseOwner: null,
@@ -101,6 +104,7 @@ async function drive(
     });
     brainState = JSON.parse(JSON.stringify(decision.brainState)) as unknown;
     if (decision.kind === 'finish') return { final: decision, events, calls };
+    if (decision.kind !== 'act') throw new Error(`the planner never decides ${decision.kind}`);
     for (const [index, call] of decision.calls.entries()) {
       calls.push({ tool: call.tool, args: call.args });
       const callId = `run_1:${step}:${index}`;

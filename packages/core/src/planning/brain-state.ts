@@ -1,8 +1,13 @@
 import { z } from 'zod';
+import { stateVersionMismatch } from '../protocol/context.ts';
+
+/** Version of the planner's state schema; states written before versions existed read as version 1. */
+export const plannerStateVersion = 1;
 
 /** What the planner brain carries between steps (`Run.brainState`): small JSON, never the history. */
 export const PlannerState = z.object({
   kind: z.literal('planner'),
+  version: z.literal(plannerStateVersion).default(plannerStateVersion),
   /** The current plan, as tool names. */
   plan: z.array(z.string()),
   /** Index in `plan` of the next action. */
@@ -26,6 +31,7 @@ export type PlannerState = z.infer<typeof PlannerState>;
 /** The state of a run the planner has not touched yet. */
 export const initialPlannerState = (): PlannerState => ({
   kind: 'planner',
+  version: plannerStateVersion,
   plan: [],
   cursor: 0,
   facts: [],
@@ -36,8 +42,18 @@ export const initialPlannerState = (): PlannerState => ({
   reusedPlanId: null,
 });
 
-/** The planner state in a run's `brainState`, or a fresh one when absent or not the planner's. */
+/**
+ * The planner state in a run's `brainState`, or a fresh one when the run has none yet. A stored state
+ * that does not parse (written by another version) throws `state_version_mismatch`: resetting it
+ * silently would repeat work the run already did.
+ */
 export function readPlannerState(value: unknown): PlannerState {
+  if (value === null || value === undefined) return initialPlannerState();
   const parsed = PlannerState.safeParse(value);
-  return parsed.success ? parsed.data : initialPlannerState();
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw stateVersionMismatch(
+    'planner state',
+    `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+  );
 }

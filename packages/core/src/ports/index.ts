@@ -2,3 +2,4 @@ export * from './run-store.ts';
 export * from './memory-store.ts';
 export * from './learning-store.ts';
 export * from './audit-log.ts';
+export * from './event-bus.ts';

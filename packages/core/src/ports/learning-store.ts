@@ -48,6 +48,17 @@ export interface ReusablePlan {
   updatedAt: number;
 }
 
+/** One run's outcome for a plan. */
+export interface PlanRunOutcome {
+  orgId: string;
+  planId: string;
+  runId: string;
+  success: boolean;
+  now: number;
+  /** The plan to create when it does not exist yet (its counters start at this outcome). */
+  plan?: Omit<ReusablePlan, 'id' | 'orgId' | 'successes' | 'failures' | 'createdAt' | 'updatedAt'>;
+}
+
 /** Reusable plans keyed by goal signature and embedding. */
 export interface PlanStore {
   save(plan: ReusablePlan): Promise<ReusablePlan>;
@@ -59,6 +70,11 @@ export interface PlanStore {
     embedding: number[] | null;
     minSimilarity: number;
   }): Promise<{ plan: ReusablePlan; similarity: number } | undefined>;
-  recordOutcome(id: string, success: boolean, now: number): Promise<void>;
+  /**
+   * Counts one run's outcome for a plan, once per (plan, run) whatever the retries: a reflection
+   * repeated after a crash counts nothing twice. With `plan`, the plan is created when absent (a
+   * success saves its steps). Returns false when this run was already counted.
+   */
+  recordRun(outcome: PlanRunOutcome): Promise<boolean>;
   list(orgId: string, agentId?: string): Promise<ReusablePlan[]>;
 }

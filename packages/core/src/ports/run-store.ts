@@ -1,4 +1,5 @@
 import type { Agent, AgentSpec } from '../protocol/agent.ts';
+import type { RunContext } from '../protocol/context.ts';
 import type { EventPayload, RunEvent } from '../protocol/events.ts';
 import type {
   Budgets,
@@ -11,6 +12,17 @@ import type {
   Usage,
 } from '../protocol/run.ts';
 
+/**
+ * An outbox entry: "this run is runnable", written in the same transaction as the change that made it
+ * so. A relay hands it to the queue's transport; the local queue reads it directly.
+ */
+export interface Enqueue {
+  /** Id of the job row. */
+  jobId: string;
+  /** Not before this time (a sleeping run's wake time). @default now */
+  runAt?: number;
+}
+
 /** Input to create a run. The store assigns nothing but defaults; ids and times come from the caller. */
 export interface NewRun {
   id: string;
@@ -20,10 +32,13 @@ export interface NewRun {
   goal: Goal;
   priority?: Priority;
   budgets: Budgets;
+  /** A workspace id, or an absolute path for a run a local CLI advances itself (see `Run.workspace`). */
   workspace: string;
   now: number;
   /** When set, a second create with the same key (per org) returns the first run instead. */
   idempotencyKey?: string;
+  /** Writes the run's first job in the same transaction. Absent: the creator advances it itself. */
+  enqueue?: Enqueue;
 }
 
 /** Filters for listing runs. Newest first; `before` is a cursor (a run id). */
@@ -48,15 +63,26 @@ export interface ToolCallCompletion {
 export interface StepCommit {
   /** Events in emission order; the store assigns `seq` after the run's `lastSeq`. */
   events: EventPayload[];
+  /**
+   * The run's `lastSeq` the events follow. When other events were appended meanwhile (outside the
+   * step), the commit writes nothing and throws `stale`: the caller folds them in and commits again.
+   */
+  expectedLastSeq: number;
   /** The run's status after the step. */
   status: RunStatus;
   usage: Usage;
   stepCount: number;
   brainState: unknown;
+  /** The working-memory projection after this step. */
+  context: RunContext;
   answer?: string | null;
   reason?: string | null;
   /** Tool calls finished in this step. */
   toolCalls?: ToolCallCompletion[];
+  /** When the run sleeps: the time it becomes runnable again. */
+  wakeAt?: number | null;
+  /** The run needs another slice (it yields while runnable): its next job, in the same transaction. */
+  enqueue?: Enqueue;
   now: number;
   /** Extends the lease to this time, once less than half of the current lease remains. */
   leaseExpiresAt: number;
@@ -84,41 +110,79 @@ export interface AcquireLease {
   steal?: (holder: string) => boolean;
 }
 
+/** Which claimable runs to list. */
+export interface ClaimQuery {
+  now: number;
+  limit: number;
+  /** Only this organization's runs. @default every organization */
+  orgId?: string;
+  /**
+   * Count leases held by other owners as free. Only for the embedded process holding the store's lock:
+   * it knows no other process advances anything, so every lease it does not hold is orphaned.
+   * @default false
+   */
+  ignoreLeases?: boolean;
+}
+
+/** A compare-and-set state change outside a step (cancel, approval, an answer…). */
+export interface Transition {
+  status: RunStatus;
+  reason?: string | null;
+  answer?: string | null;
+  now: number;
+  /** Events appended in the same transaction. */
+  events?: EventPayload[];
+  /** The change makes the run runnable: its job, in the same transaction. */
+  enqueue?: Enqueue;
+}
+
 /**
- * Runs and their event log. Every change of a run is a compare-and-set on `(status, version)`
- * or fenced by the lease epoch; a terminal run never changes again.
+ * Runs and their event log. Every read and write names the organization: a run of another
+ * organization reads as not found. Every change of a run is a compare-and-set on `(status, version)`
+ * or fenced by the lease epoch; a terminal run never changes state again.
  */
 export interface RunStore {
   create(run: NewRun): Promise<{ run: Run; created: boolean }>;
-  get(id: string): Promise<Run | undefined>;
+  get(orgId: string, id: string): Promise<Run | undefined>;
   list(filter: RunFilter): Promise<Run[]>;
   /**
-   * Compare-and-set transition. Returns the updated run, or `undefined` when the run is no longer at
-   * `expected` (another writer won) or is terminal. Appends `events` in the same transaction.
+   * Compare-and-set transition. Returns the updated run and its appended events, or `undefined` when
+   * the run is no longer at `expected` (another writer won) or is terminal.
    */
   transition(
+    orgId: string,
     id: string,
     expected: { status: RunStatus; version: number },
-    next: { status: RunStatus; reason?: string | null; answer?: string | null; now: number },
-    events?: EventPayload[],
+    next: Transition,
   ): Promise<CommitResult | undefined>;
   /** Takes the run's lease, bumping the fencing epoch. */
-  acquireLease(id: string, options: AcquireLease): Promise<Lease | LeaseRefusal>;
+  acquireLease(orgId: string, id: string, options: AcquireLease): Promise<Lease | LeaseRefusal>;
   /** Extends a lease; false when it was lost (another owner has a higher epoch). */
   renewLease(lease: Lease, now: number, ttlMs: number): Promise<boolean>;
   /** Gives the lease up (no-op when already lost). */
   releaseLease(lease: Lease): Promise<void>;
   /**
-   * Commits a step atomically: events, run state and finished tool calls, fenced by the lease.
-   * Throws a `fenced` AutonomaError when the lease was lost or the run is terminal; nothing is written then.
+   * Commits a step atomically: events, run state, its context and finished tool calls, fenced by the
+   * lease. Throws a `fenced` AutonomaError when the lease was lost or the run is terminal; nothing is
+   * written then. Throws `store_rejected` when the store refuses the data for good.
    */
   commitStep(lease: Lease, commit: StepCommit): Promise<CommitResult>;
-  /** Appends events outside a step (e.g. an approval resolution), atomically with a CAS on the run. */
-  appendEvents(id: string, events: EventPayload[], now: number): Promise<RunEvent[]>;
-  /** Events of a run in `seq` order, after `afterSeq`. */
-  events(runId: string, afterSeq?: number, limit?: number): Promise<RunEvent[]>;
-  /** Runs that are not terminal and whose lease is free or expired: candidates for resumption. */
-  resumable(orgId: string | undefined, now: number, limit: number): Promise<Run[]>;
+  /** Appends events outside a step (e.g. an approval resolution) with no change of state. */
+  appendEvents(orgId: string, id: string, events: EventPayload[], now: number): Promise<RunEvent[]>;
+  /** Events of a run in `seq` order, after `afterSeq`, at most `limit`. */
+  events(orgId: string, runId: string, afterSeq?: number, limit?: number): Promise<RunEvent[]>;
+  /**
+   * Runs a process may take up now: runnable (`queued`, `running`, or `sleeping` whose wake time has
+   * come) with no live lease; highest priority first, then oldest. Filtered before the limit.
+   */
+  claimable(query: ClaimQuery): Promise<Run[]>;
+  /**
+   * Ends a terminal run's log once: appends `events` (reflection's, then `run-end`) and marks the run
+   * finalized, in one transaction. Returns undefined (and writes nothing) when it was already finalized.
+   */
+  finalize(orgId: string, id: string, events: EventPayload[], now: number): Promise<RunEvent[] | undefined>;
+  /** Terminal runs whose log was not finalized (a process died after their terminal commit). */
+  unfinalized(query: { orgId?: string; endedBefore: number; limit: number }): Promise<Run[]>;
 }
 
 /** A journalled tool call. */
@@ -147,15 +211,19 @@ export interface ToolCallJournal {
     lease: Lease,
     record: Omit<ToolCallRecord, 'result' | 'updatedAt'>,
   ): Promise<{ record: ToolCallRecord; created: boolean }>;
-  get(key: string): Promise<ToolCallRecord | undefined>;
-  listForRun(runId: string): Promise<ToolCallRecord[]>;
+  get(orgId: string, key: string): Promise<ToolCallRecord | undefined>;
+  /** Every call of a run, in step and index order. */
+  listForRun(orgId: string, runId: string): Promise<ToolCallRecord[]>;
+  /**
+   * The calls a step must finish before its brain is asked anything: this step's journalled calls
+   * (started or finished before a crash) and approved calls of any step, in step and index order.
+   */
+  pending(orgId: string, runId: string, step: number): Promise<ToolCallRecord[]>;
   /** Sets the status of a call from one status to another (compare-and-set); false when it was not there. */
   resolve(
+    orgId: string,
     key: string,
-    from: ToolCallRecord['status'],
-    to: ToolCallRecord['status'],
-    result: unknown,
-    now: number,
+    change: { from: ToolCallRecord['status']; to: ToolCallRecord['status']; result: unknown; now: number },
   ): Promise<boolean>;
 }
 

@@ -9,8 +9,12 @@ export type Risk = z.infer<typeof Risk>;
 
 /** When a tool call must wait for a human. */
 export const ApprovalPolicy = z.strictObject({
-  /** Calls at or above this risk need approval. Absent: none by risk. */
-  minRisk: Risk.optional(),
+  /**
+   * Calls at or above this risk need approval; `none` turns risk-based approval off (only `tools`
+   * then pause). High-risk tools (`shell_exec`, an MCP tool marked `destructiveHint`) pause by default.
+   * @default 'high'
+   */
+  minRisk: z.enum([...riskLevels, 'none']).default('high'),
   /** Tools that always need approval. */
   tools: z.array(z.string()).default([]),
 });
@@ -57,7 +61,7 @@ export const AgentSpec = z.strictObject({
   /** Commands `shell_exec` may run (argv[0]). */
   shellAllow: z.array(z.string()).default([]),
   budgets: Budgets.default({ maxSteps: 50, maxWallMs: 30 * 60_000 }),
-  approval: ApprovalPolicy.default({ tools: [] }),
+  approval: ApprovalPolicy.default({ minRisk: 'high', tools: [] }),
   memory: MemorySettings.default({ workingTokens: 8000, recallLimit: 5 }),
   mcpServers: z.array(McpServerConfig).default([]),
   /** Runs of this agent allowed at once. @default 10 */

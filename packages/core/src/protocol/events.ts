@@ -30,6 +30,15 @@ export const RecalledMemory = z.object({
 /** A recalled memory. */
 export type RecalledMemory = z.infer<typeof RecalledMemory>;
 
+/** A sub-goal handed to a child run. */
+export const DelegatedTask = z.object({
+  goal: z.string().min(1),
+  /** The child's agent. @default the parent's agent */
+  agent: z.string().optional(),
+});
+/** A delegated sub-goal. */
+export type DelegatedTask = z.infer<typeof DelegatedTask>;
+
 /** How a step ended: a closed union, persisted as is (ARCHITECTURE §4). */
 export const StepOutcome = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('continue') }),
@@ -39,13 +48,20 @@ export const StepOutcome = z.discriminatedUnion('kind', [
     answer: z.string().optional(),
     reason: z.string().optional(),
   }),
-  z.object({ kind: z.literal('delegate'), goal: z.string(), agent: z.string().optional() }),
+  z.object({
+    kind: z.literal('delegate'),
+    tasks: z.array(DelegatedTask).min(1),
+    /** The tool call that delegated, when a tool did. */
+    callId: z.string().optional(),
+  }),
   z.object({
     kind: z.literal('interrupt'),
     on: z.enum(['approval', 'input']),
     callId: z.string().optional(),
+    /** The question put to the user (`on: 'input'`). */
+    question: z.string().optional(),
   }),
-  z.object({ kind: z.literal('sleep'), until: z.number() }),
+  z.object({ kind: z.literal('sleep'), until: z.number(), callId: z.string().optional() }),
 ]);
 /** A step outcome. */
 export type StepOutcome = z.infer<typeof StepOutcome>;

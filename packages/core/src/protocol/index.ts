@@ -1,3 +1,5 @@
 export * from './run.ts';
 export * from './agent.ts';
 export * from './events.ts';
+export * from './storable.ts';
+export * from './context.ts';

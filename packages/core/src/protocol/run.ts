@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnstorable } from './storable.ts';
 
 /** Every state a run can be in (ARCHITECTURE §3, Contract). */
 export const runStatuses = [
@@ -79,15 +80,25 @@ export const GoalSpec = z.strictObject({
 /** A formal goal spec. */
 export type GoalSpec = z.infer<typeof GoalSpec>;
 
-/** A goal: text, and optionally a formal spec. */
-export const Goal = z.strictObject({
-  text: z
-    .string()
-    .trim()
-    .min(1, 'the goal is empty')
-    .max(maxGoalLength, `the goal is longer than ${maxGoalLength} characters`),
-  spec: GoalSpec.optional(),
-});
+/** A goal: text, and optionally a formal spec. NUL characters are refused (the store cannot hold them). */
+export const Goal = z
+  .strictObject({
+    text: z
+      .string()
+      .trim()
+      .min(1, 'the goal is empty')
+      .max(maxGoalLength, `the goal is longer than ${maxGoalLength} characters`),
+    spec: GoalSpec.optional(),
+  })
+  .superRefine((goal, context) => {
+    const path = findUnstorable(goal);
+    if (path !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: path.split('.'),
+        message: 'contains a NUL character or broken Unicode, which cannot be stored',
+      });
+  });
 /** A goal. */
 export type Goal = z.infer<typeof Goal>;
 
@@ -115,7 +126,15 @@ export interface Run {
   stepCount: number;
   /** Small, brain-owned state carried between steps (e.g. the current plan). Never the history. */
   brainState: unknown;
-  /** Directory tools are confined to. */
+  /**
+   * The working-memory projection persisted with the last step (a `RunContext`, parsed by the loop),
+   * or null before the run started.
+   */
+  context: unknown;
+  /**
+   * Where the tools work: a workspace id, resolved under `$AUTONOMA_HOME/workspaces/<id>` by whichever
+   * process advances the run, or an absolute path for a run a local CLI started with `--workspace`.
+   */
   workspace: string;
   answer: string | null;
   /** Why the run ended (failed, needs_review, budget_exceeded…). */
@@ -123,14 +142,19 @@ export interface Run {
   leaseOwner: string | null;
   leaseEpoch: number;
   leaseExpiresAt: number | null;
+  /** When a sleeping run becomes runnable again. */
+  wakeAt: number | null;
   createdAt: number;
   updatedAt: number;
   endedAt: number | null;
+  /** When the run's log was finalized (reflection written, `run-end` appended); null until then. */
+  finalizedAt: number | null;
 }
 
 /** A lease over a run: only its holder, with this epoch, may commit. */
 export interface Lease {
   runId: string;
+  orgId: string;
   owner: string;
   epoch: number;
   expiresAt: number;

@@ -1,4 +1,5 @@
 import type {
+  PlanRunOutcome,
   ActionOutcome,
   ActionStats,
   PlanStore,
@@ -61,6 +62,8 @@ const successRate = (plan: ReusablePlan): number =>
 /** An in-memory {@link PlanStore}. */
 export class InMemoryPlanStore implements PlanStore {
   readonly #plans = new Map<string, ReusablePlan>();
+  /** (plan, run) pairs already counted: a run counts once per plan. */
+  readonly #counted = new Set<string>();
 
   async save(plan: ReusablePlan): Promise<ReusablePlan> {
     const existing = this.#plans.get(plan.id);
@@ -93,12 +96,29 @@ export class InMemoryPlanStore implements PlanStore {
     return best === undefined ? undefined : { plan: copy(best.plan), similarity: best.similarity };
   }
 
-  async recordOutcome(id: string, success: boolean, now: number): Promise<void> {
-    const plan = this.#plans.get(id);
-    if (plan === undefined) return;
-    if (success) plan.successes += 1;
+  async recordRun(outcome: PlanRunOutcome): Promise<boolean> {
+    const ledgerKey = `${outcome.planId}\u0001${outcome.runId}`;
+    if (this.#counted.has(ledgerKey)) return false;
+    let plan = this.#plans.get(outcome.planId);
+    if (plan !== undefined && plan.orgId !== outcome.orgId) return false;
+    if (plan === undefined) {
+      if (outcome.plan === undefined) return false;
+      plan = {
+        ...copy(outcome.plan),
+        id: outcome.planId,
+        orgId: outcome.orgId,
+        successes: 0,
+        failures: 0,
+        createdAt: outcome.now,
+        updatedAt: outcome.now,
+      };
+      this.#plans.set(plan.id, plan);
+    }
+    this.#counted.add(ledgerKey);
+    if (outcome.success) plan.successes += 1;
     else plan.failures += 1;
-    plan.updatedAt = now;
+    plan.updatedAt = outcome.now;
+    return true;
   }
 
   async list(orgId: string, agentId?: string): Promise<ReusablePlan[]> {

@@ -1,15 +1,19 @@
-import { conflict, notFound } from '../errors.ts';
+import { AutonomaError, conflict, notFound } from '../errors.ts';
 import type {
   AcquireLease,
+  ClaimQuery,
   CommitResult,
+  Enqueue,
   LeaseRefusal,
   NewRun,
   RunFilter,
   RunStore,
   StepCommit,
+  Transition,
 } from '../ports/run-store.ts';
 import { isEphemeral, type EventPayload, type RunEvent } from '../protocol/events.ts';
 import { emptyUsage, isTerminal, type Lease, type Run, type RunStatus } from '../protocol/run.ts';
+import { findUnstorable } from '../protocol/storable.ts';
 
 const priorityRank: Record<Run['priority'], number> = { critical: 0, high: 1, normal: 2, low: 3 };
 
@@ -24,11 +28,34 @@ export const fencedError = (lease: Lease): Error =>
     epoch: lease.epoch,
   });
 
+/** What PostgreSQL answers to a NUL or broken Unicode in a value: a permanent refusal. */
+export function refuseUnstorable(value: unknown): void {
+  const path = findUnstorable(value);
+  if (path === undefined) return;
+  throw new AutonomaError(
+    'store_rejected',
+    `the store refused the statement: unsupported Unicode escape sequence at ${path} (SQLSTATE 22P05)`,
+    { details: { sqlState: '22P05' } },
+  );
+}
+
+/** A job the in-memory outbox holds (the SQL stores write a `jobs` row). */
+export interface OutboxEntry extends Enqueue {
+  runId: string;
+  orgId: string;
+}
+
+const runnableNow = (run: Run, now: number): boolean =>
+  run.status === 'queued' ||
+  run.status === 'running' ||
+  (run.status === 'sleeping' && run.wakeAt !== null && run.wakeAt <= now);
+
 /** An in-memory {@link RunStore} with the same compare-and-set and fencing rules as the SQL store. */
 export class InMemoryRunStore implements RunStore {
   readonly #runs = new Map<string, Run>();
   readonly #events = new Map<string, RunEvent[]>();
   readonly #idempotency = new Map<string, string>();
+  readonly #outbox: OutboxEntry[] = [];
   #onCommit: ((runId: string, commit: StepCommit) => void) | undefined;
 
   /** Lets the journal apply a step's tool-call completions atomically with the commit. */
@@ -36,18 +63,34 @@ export class InMemoryRunStore implements RunStore {
     this.#onCommit = listener;
   }
 
+  /** The jobs written so far, oldest first (what a relay would hand to the queue). */
+  outbox(): OutboxEntry[] {
+    return copy(this.#outbox);
+  }
+
   /** True when `lease` is the run's current lease and the run is not terminal. */
   holds(lease: Lease): boolean {
     const run = this.#runs.get(lease.runId);
     return (
       run !== undefined &&
+      run.orgId === lease.orgId &&
       !isTerminal(run.status) &&
       run.leaseOwner === lease.owner &&
       run.leaseEpoch === lease.epoch
     );
   }
 
-  #append(run: Run, events: EventPayload[], at: number): RunEvent[] {
+  /** The organization of a run, if it exists (for the journal's org checks). */
+  orgOf(runId: string): string | undefined {
+    return this.#runs.get(runId)?.orgId;
+  }
+
+  #visible(orgId: string, id: string): Run | undefined {
+    const run = this.#runs.get(id);
+    return run !== undefined && run.orgId === orgId ? run : undefined;
+  }
+
+  #append(run: Run, events: readonly EventPayload[], at: number): RunEvent[] {
     const stored = events.filter((event) => !isEphemeral(event));
     const log = this.#events.get(run.id) ?? [];
     const appended = stored.map((event, index) => ({
@@ -62,9 +105,16 @@ export class InMemoryRunStore implements RunStore {
     return copy(appended);
   }
 
+  #enqueue(run: Run, enqueue: Enqueue | undefined): void {
+    if (enqueue === undefined) return;
+    if (this.#outbox.some((entry) => entry.jobId === enqueue.jobId)) return;
+    this.#outbox.push({ ...enqueue, runId: run.id, orgId: run.orgId });
+  }
+
   async create(input: NewRun): Promise<{ run: Run; created: boolean }> {
+    refuseUnstorable(input);
     const key =
-      input.idempotencyKey === undefined ? undefined : `${input.orgId}\u0000${input.idempotencyKey}`;
+      input.idempotencyKey === undefined ? undefined : `${input.orgId}\u0001${input.idempotencyKey}`;
     const existingId = key === undefined ? undefined : this.#idempotency.get(key);
     const existing = this.#runs.get(existingId ?? input.id);
     if (existing !== undefined) return { run: copy(existing), created: false };
@@ -82,29 +132,33 @@ export class InMemoryRunStore implements RunStore {
       lastSeq: 0,
       stepCount: 0,
       brainState: null,
+      context: null,
       workspace: input.workspace,
       answer: null,
       reason: null,
       leaseOwner: null,
       leaseEpoch: 0,
       leaseExpiresAt: null,
+      wakeAt: null,
       createdAt: input.now,
       updatedAt: input.now,
       endedAt: null,
+      finalizedAt: null,
     };
     this.#runs.set(run.id, run);
     if (key !== undefined) this.#idempotency.set(key, run.id);
+    this.#enqueue(run, input.enqueue);
     return { run: copy(run), created: true };
   }
 
-  async get(id: string): Promise<Run | undefined> {
-    return copy(this.#runs.get(id));
+  async get(orgId: string, id: string): Promise<Run | undefined> {
+    return copy(this.#visible(orgId, id));
   }
 
   async list(filter: RunFilter): Promise<Run[]> {
     const newestFirst = (a: Run, b: Run): number =>
       b.createdAt - a.createdAt || (b.id < a.id ? -1 : b.id > a.id ? 1 : 0);
-    const cursor = filter.before === undefined ? undefined : this.#runs.get(filter.before);
+    const cursor = filter.before === undefined ? undefined : this.#visible(filter.orgId, filter.before);
     return [...this.#runs.values()]
       .filter(
         (run) =>
@@ -112,8 +166,7 @@ export class InMemoryRunStore implements RunStore {
           (filter.status === undefined || filter.status.length === 0 || filter.status.includes(run.status)) &&
           (filter.agentId === undefined || run.agentId === filter.agentId) &&
           (filter.parentRunId === undefined || run.parentRunId === filter.parentRunId) &&
-          (filter.before === undefined ||
-            (cursor !== undefined && cursor.orgId === filter.orgId && newestFirst(cursor, run) < 0)),
+          (filter.before === undefined || (cursor !== undefined && newestFirst(cursor, run) < 0)),
       )
       .sort(newestFirst)
       .slice(0, filter.limit ?? 50)
@@ -121,12 +174,13 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async transition(
+    orgId: string,
     id: string,
     expected: { status: RunStatus; version: number },
-    next: { status: RunStatus; reason?: string | null; answer?: string | null; now: number },
-    events?: EventPayload[],
+    next: Transition,
   ): Promise<CommitResult | undefined> {
-    const run = this.#runs.get(id);
+    refuseUnstorable(next);
+    const run = this.#visible(orgId, id);
     if (run === undefined || isTerminal(run.status)) return undefined;
     if (run.status !== expected.status || run.version !== expected.version) return undefined;
     run.status = next.status;
@@ -135,12 +189,13 @@ export class InMemoryRunStore implements RunStore {
     if (next.answer !== undefined) run.answer = next.answer;
     run.updatedAt = next.now;
     if (isTerminal(next.status)) run.endedAt = next.now;
-    const appended = this.#append(run, events ?? [], next.now);
+    const appended = this.#append(run, next.events ?? [], next.now);
+    this.#enqueue(run, next.enqueue);
     return { run: copy(run), events: appended };
   }
 
-  async acquireLease(id: string, options: AcquireLease): Promise<Lease | LeaseRefusal> {
-    const run = this.#runs.get(id);
+  async acquireLease(orgId: string, id: string, options: AcquireLease): Promise<Lease | LeaseRefusal> {
+    const run = this.#visible(orgId, id);
     if (run === undefined) return { refused: true, reason: 'not_found' };
     if (isTerminal(run.status)) return { refused: true, reason: 'terminal', run: copy(run) };
     const free =
@@ -153,7 +208,7 @@ export class InMemoryRunStore implements RunStore {
     run.leaseOwner = options.owner;
     run.leaseEpoch += 1;
     run.leaseExpiresAt = options.now + options.ttlMs;
-    return { runId: id, owner: options.owner, epoch: run.leaseEpoch, expiresAt: run.leaseExpiresAt };
+    return { runId: id, orgId, owner: options.owner, epoch: run.leaseEpoch, expiresAt: run.leaseExpiresAt };
   }
 
   async renewLease(lease: Lease, now: number, ttlMs: number): Promise<boolean> {
@@ -173,13 +228,18 @@ export class InMemoryRunStore implements RunStore {
   async commitStep(lease: Lease, commit: StepCommit): Promise<CommitResult> {
     const run = this.#runs.get(lease.runId);
     if (run === undefined || !this.holds(lease)) throw fencedError(lease);
+    if (run.lastSeq !== commit.expectedLastSeq)
+      throw conflict('stale', `run '${run.id}' has events after seq ${commit.expectedLastSeq}`);
+    refuseUnstorable(commit);
     run.status = commit.status;
     run.version += 1;
     run.usage = copy(commit.usage);
     run.stepCount = commit.stepCount;
     run.brainState = copy(commit.brainState ?? null);
+    run.context = copy(commit.context);
     if (commit.answer !== undefined) run.answer = commit.answer;
     if (commit.reason !== undefined) run.reason = commit.reason;
+    run.wakeAt = commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null;
     run.updatedAt = commit.now;
     // Extended only once half of the lease is used, like the SQL stores.
     const renewBelow = commit.now + Math.floor((commit.leaseExpiresAt - commit.now) / 2);
@@ -187,31 +247,37 @@ export class InMemoryRunStore implements RunStore {
       run.leaseExpiresAt = commit.leaseExpiresAt;
     if (isTerminal(commit.status)) run.endedAt = commit.now;
     const appended = this.#append(run, commit.events, commit.now);
+    this.#enqueue(run, commit.enqueue);
     this.#onCommit?.(run.id, commit);
     return { run: copy(run), events: appended };
   }
 
-  async appendEvents(id: string, events: EventPayload[], now: number): Promise<RunEvent[]> {
-    const run = this.#runs.get(id);
+  async appendEvents(orgId: string, id: string, events: EventPayload[], now: number): Promise<RunEvent[]> {
+    refuseUnstorable(events);
+    const run = this.#visible(orgId, id);
     if (run === undefined) throw notFound('run', id);
     run.updatedAt = Math.max(run.updatedAt, now);
     return this.#append(run, events, now);
   }
 
-  async events(runId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
+  async events(orgId: string, runId: string, afterSeq = 0, limit = 1000): Promise<RunEvent[]> {
+    if (this.#visible(orgId, runId) === undefined) return [];
     return (this.#events.get(runId) ?? [])
       .filter((event) => event.seq > afterSeq)
       .slice(0, limit)
       .map(copy);
   }
 
-  async resumable(orgId: string | undefined, now: number, limit: number): Promise<Run[]> {
+  async claimable(query: ClaimQuery): Promise<Run[]> {
     return [...this.#runs.values()]
       .filter(
         (run) =>
-          !isTerminal(run.status) &&
-          (orgId === undefined || run.orgId === orgId) &&
-          (run.leaseOwner === null || run.leaseExpiresAt === null || run.leaseExpiresAt < now),
+          runnableNow(run, query.now) &&
+          (query.orgId === undefined || run.orgId === query.orgId) &&
+          (query.ignoreLeases === true ||
+            run.leaseOwner === null ||
+            run.leaseExpiresAt === null ||
+            run.leaseExpiresAt < query.now),
       )
       .sort(
         (a, b) =>
@@ -219,7 +285,35 @@ export class InMemoryRunStore implements RunStore {
           a.createdAt - b.createdAt ||
           (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
       )
-      .slice(0, limit)
+      .slice(0, query.limit)
+      .map(copy);
+  }
+
+  async finalize(
+    orgId: string,
+    id: string,
+    events: EventPayload[],
+    now: number,
+  ): Promise<RunEvent[] | undefined> {
+    refuseUnstorable(events);
+    const run = this.#visible(orgId, id);
+    if (run === undefined || !isTerminal(run.status) || run.finalizedAt !== null) return undefined;
+    run.finalizedAt = now;
+    return this.#append(run, events, now);
+  }
+
+  async unfinalized(query: { orgId?: string; endedBefore: number; limit: number }): Promise<Run[]> {
+    return [...this.#runs.values()]
+      .filter(
+        (run) =>
+          isTerminal(run.status) &&
+          run.finalizedAt === null &&
+          run.endedAt !== null &&
+          run.endedAt < query.endedBefore &&
+          (query.orgId === undefined || run.orgId === query.orgId),
+      )
+      .sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))
+      .slice(0, query.limit)
       .map(copy);
   }
 }

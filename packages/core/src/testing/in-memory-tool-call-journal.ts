@@ -1,6 +1,6 @@
 import type { ToolCallJournal, ToolCallRecord } from '../ports/run-store.ts';
 import type { Lease } from '../protocol/run.ts';
-import { copy, fencedError, type InMemoryRunStore } from './in-memory-run-store.ts';
+import { copy, fencedError, refuseUnstorable, type InMemoryRunStore } from './in-memory-run-store.ts';
 
 /** An in-memory {@link ToolCallJournal}, fenced by the leases of an {@link InMemoryRunStore}. */
 export class InMemoryToolCallJournal implements ToolCallJournal {
@@ -26,6 +26,7 @@ export class InMemoryToolCallJournal implements ToolCallJournal {
     record: Omit<ToolCallRecord, 'result' | 'updatedAt'>,
   ): Promise<{ record: ToolCallRecord; created: boolean }> {
     if (!this.#runs.holds(lease)) throw fencedError(lease);
+    refuseUnstorable(record);
     const existing = this.#calls.get(record.key);
     if (existing !== undefined) return { record: copy(existing), created: false };
     const stored: ToolCallRecord = {
@@ -39,29 +40,42 @@ export class InMemoryToolCallJournal implements ToolCallJournal {
     return { record: copy(stored), created: true };
   }
 
-  async get(key: string): Promise<ToolCallRecord | undefined> {
-    return copy(this.#calls.get(key));
+  #visible(orgId: string, key: string): ToolCallRecord | undefined {
+    const call = this.#calls.get(key);
+    return call !== undefined && this.#runs.orgOf(call.runId) === orgId ? call : undefined;
   }
 
-  async listForRun(runId: string): Promise<ToolCallRecord[]> {
+  async get(orgId: string, key: string): Promise<ToolCallRecord | undefined> {
+    return copy(this.#visible(orgId, key));
+  }
+
+  async listForRun(orgId: string, runId: string): Promise<ToolCallRecord[]> {
+    if (this.#runs.orgOf(runId) !== orgId) return [];
     return [...this.#calls.values()]
       .filter((call) => call.runId === runId)
       .sort((a, b) => a.step - b.step || a.callIndex - b.callIndex)
       .map(copy);
   }
 
+  async pending(orgId: string, runId: string, step: number): Promise<ToolCallRecord[]> {
+    return (await this.listForRun(orgId, runId)).filter(
+      (call) =>
+        (call.step === step && ['started', 'succeeded', 'failed'].includes(call.status)) ||
+        call.status === 'approved',
+    );
+  }
+
   async resolve(
+    orgId: string,
     key: string,
-    from: ToolCallRecord['status'],
-    to: ToolCallRecord['status'],
-    result: unknown,
-    now: number,
+    change: { from: ToolCallRecord['status']; to: ToolCallRecord['status']; result: unknown; now: number },
   ): Promise<boolean> {
-    const call = this.#calls.get(key);
-    if (call === undefined || call.status !== from) return false;
-    call.status = to;
-    call.result = copy(result ?? null);
-    call.updatedAt = now;
+    refuseUnstorable(change.result);
+    const call = this.#visible(orgId, key);
+    if (call === undefined || call.status !== change.from) return false;
+    call.status = change.to;
+    call.result = copy(change.result ?? null);
+    call.updatedAt = change.now;
     return true;
   }
 }

@@ -65,9 +65,9 @@ export const describeTools = (tools: readonly AnyTool[]): ToolDescriptor[] => to
 
 /** True when a call of this risk or name needs approval under the policy. */
 export function needsApproval(
-  policy: { minRisk?: Risk | undefined; tools: readonly string[] },
+  policy: { minRisk: Risk | 'none'; tools: readonly string[] },
   tool: AnyTool,
 ): boolean {
   if (policy.tools.includes(tool.name)) return true;
-  return policy.minRisk !== undefined && riskRank(tool.risk) >= riskRank(policy.minRisk);
+  return policy.minRisk !== 'none' && riskRank(tool.risk) >= riskRank(policy.minRisk);
 }

@@ -9,9 +9,11 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
-import { errorLine, exitCodeFor, processOutput } from './output.ts';
 
-/** Builds the `autonoma` command tree. */
+/**
+ * Builds the `autonoma` command tree. Command definitions load no command's code: each action imports
+ * its module when its command runs (see lazy-action.ts).
+ */
 export function buildProgram(): Command {
   const program = new Command('autonoma')
     .description('Autonoma: durable, self-hostable autonomous agents')
@@ -49,6 +51,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
+    // Loaded only on failure: output.ts imports @autonoma/core to recognise its errors, which
+    // `--help`, `--version` and a mistyped option must not wait for.
+    const { errorLine, exitCodeFor, processOutput } = await import('./output.ts');
     processOutput.err(`autonoma: ${errorLine(error)}`);
     process.exitCode = exitCodeFor(error);
   }

@@ -43,6 +43,27 @@ describe('loadConfig', () => {
     expect(config.httpAllow).toEqual(['127.0.0.1', 'example.test:8080', '10.0.0.0/8']);
   });
 
+  it('parses AUTONOMA_ALLOW_UNSANDBOXED as true/1 or false/0, off by default', () => {
+    const allow = (value?: string) =>
+      loadConfig({
+        cwd: directoryWith(),
+        env: value === undefined ? {} : { AUTONOMA_ALLOW_UNSANDBOXED: value },
+      }).config.allowUnsandboxed;
+    expect(allow()).toBe(false);
+    expect(allow('true')).toBe(true);
+    expect(allow('1')).toBe(true);
+    expect(allow('false')).toBe(false);
+    expect(allow('0')).toBe(false);
+    expect(
+      loadConfig({ cwd: directoryWith({ allowUnsandboxed: true }), env: {} }).config.allowUnsandboxed,
+    ).toBe(true);
+    for (const value of ['yes', 'TRUE', 'on']) {
+      expect(() => allow(value)).toThrow(
+        /'allowUnsandboxed' \(env AUTONOMA_ALLOW_UNSANDBOXED\) from AUTONOMA_ALLOW_UNSANDBOXED/,
+      );
+    }
+  });
+
   it('names the key and the variable of an invalid value, in one line', () => {
     expect(() => loadConfig({ cwd: directoryWith(), env: { PORT: 'eighty' } })).toThrow(
       /'port' \(env PORT\) from PORT/,

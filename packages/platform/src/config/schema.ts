@@ -11,6 +11,11 @@ const csv = z.preprocess(
   z.array(z.string()),
 );
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A switch: a boolean, or from the environment `true`/`1` and `false`/`0`; anything else is an error. */
+const flag = z.union(
+  [z.boolean(), z.enum(['true', '1', 'false', '0']).transform((value) => value === 'true' || value === '1')],
+  { error: "expected 'true', '1', 'false' or '0'" },
+);
 
 /** Every setting of Autonoma: one zod schema, parsed once, frozen, passed down. */
 export const ConfigSchema = z.strictObject({
@@ -44,6 +49,11 @@ export const ConfigSchema = z.strictObject({
   serpApiBaseUrl: z.string().url().optional(),
   /** Hosts, host:port or CIDRs `http_request` may reach despite the SSRF guard. @default [] */
   httpAllow: csv.default([]),
+  /**
+   * Let `shell_exec` and MCP stdio servers run without a sandbox where bubblewrap is unavailable; they
+   * then see the whole host, Autonoma's home included. @default false
+   */
+  allowUnsandboxed: flag.default(false),
   jwtSecret: z.string().min(32).optional(),
   /** @default 'info' */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -73,6 +83,7 @@ export const environmentNames: Readonly<Partial<Record<ConfigKey, string>>> = Ob
   serpApiKey: 'SERPAPI_API_KEY',
   serpApiBaseUrl: 'SERPAPI_BASE_URL',
   httpAllow: 'AUTONOMA_HTTP_ALLOW',
+  allowUnsandboxed: 'AUTONOMA_ALLOW_UNSANDBOXED',
   jwtSecret: 'AUTONOMA_JWT_SECRET',
   logLevel: 'LOG_LEVEL',
   otelEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',

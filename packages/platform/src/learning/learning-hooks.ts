@@ -11,7 +11,7 @@ import type {
   RunHooks,
   RunPreparation,
   StatsStore,
-  StepOutcome,
+  TerminalStatus,
 } from '@autonoma/core';
 import {
   defaultRecallHalfLifeMs,
@@ -21,10 +21,12 @@ import {
   episodeText,
   hashString,
   importanceOf,
+  isTerminal,
   learnedCosts,
   reward,
 } from '@autonoma/core';
 import { runSignature } from './signature.ts';
+import { scrubSecrets } from '../security/scrub-secrets.ts';
 
 /** What the learning hooks read and write. */
 export interface LearningDeps {
@@ -133,15 +135,8 @@ export function createLearningHooks(deps: LearningDeps): RunHooks {
   const embed = deps.embed ?? localEmbed;
   const weights = deps.weights ?? defaultRecallWeights;
   const halfLifeMs = deps.halfLifeMs ?? defaultRecallHalfLifeMs;
-  const signatures = new Map<string, string>();
-  const signatureOf = (run: Run): string => {
-    let signature = signatures.get(run.id);
-    if (signature === undefined) {
-      signature = runSignature(run);
-      signatures.set(run.id, signature);
-    }
-    return signature;
-  };
+  // Computed from the run each time (cheap): no per-run cache that would grow with every run.
+  const signatureOf = (run: Run): string => runSignature(run);
 
   return {
     async prepare(run: Run, agent: Agent): Promise<RunPreparation> {
@@ -224,12 +219,11 @@ export function createLearningHooks(deps: LearningDeps): RunHooks {
       });
     },
 
-    async reflect(
-      run: Run,
-      _agent: Agent,
-      outcome: Extract<StepOutcome, { kind: 'final' }>,
-      events: readonly RunEvent[],
-    ) {
+    async reflect(run: Run, _agent: Agent, events: readonly RunEvent[]) {
+      // Called once the run is terminal and committed, with its final usage and whole log; it may run
+      // again after a crash, so every write is idempotent per run: memory ids derive from the run, and
+      // plan counters move through the store's (plan, run) ledger.
+      const outcome = { status: run.status, answer: run.answer, reason: run.reason };
       const signature = signatureOf(run);
       const now = deps.clock.now();
       const history = historyBefore(await deps.stats.get(run.orgId, run.agentId, signature), events);
@@ -238,17 +232,16 @@ export function createLearningHooks(deps: LearningDeps): RunHooks {
         ...events,
         {
           type: 'run-end',
-          status: outcome.status,
+          status: terminalOf(run),
           ...(outcome.answer ? { answer: outcome.answer } : {}),
           ...(outcome.reason ? { reason: outcome.reason } : {}),
           usage: run.usage,
         },
       ];
       const failedCalls = events.filter((event) => event.type === 'tool-call-end' && !event.ok).length;
-      const text = episodeText({ goal: run.goal.text, events: finalEvents, lessons });
-      const importance = importanceOf({ status: outcome.status, lessons: lessons.length, failedCalls });
+      const text = scrubSecrets(episodeText({ goal: run.goal.text, events: finalEvents, lessons }));
+      const importance = importanceOf({ status: terminalOf(run), lessons: lessons.length, failedCalls });
       const written: EventPayload[] = [];
-      // Ids derive from the run, so a reflection repeated after a crash overwrites instead of duplicating.
       const episode = await deps.memories.write({
         id: `mem_${run.id}_episode`,
         orgId: run.orgId,
@@ -258,54 +251,61 @@ export function createLearningHooks(deps: LearningDeps): RunHooks {
         importance,
         embedding: await embed(text),
         runId: run.id,
-        metadata: { status: outcome.status, signature },
+        metadata: { status: run.status, signature },
         createdAt: now,
         lastAccessedAt: now,
         accessCount: 0,
       });
       written.push({ type: 'memory-write', memoryId: episode.id, kind: 'episode', text, importance });
       for (const [index, lesson] of lessons.entries()) {
+        const lessonText = scrubSecrets(lesson.text);
         await deps.memories.write({
           id: `mem_${run.id}_lesson_${index}`,
           orgId: run.orgId,
           agentId: run.agentId,
           kind: 'lesson',
-          text: lesson.text,
+          text: lessonText,
           importance: 0.8,
-          embedding: await embed(lesson.text),
+          embedding: await embed(lessonText),
           runId: run.id,
           metadata: { tool: lesson.tool, signature },
           createdAt: now,
           lastAccessedAt: now,
           accessCount: 0,
         });
-        written.push({ type: 'lesson-learned', lesson: lesson.text, source: 'statistics' });
+        written.push({ type: 'lesson-learned', lesson: lessonText, source: 'statistics' });
       }
       const reused =
         run.brainState !== null && typeof run.brainState === 'object'
           ? (run.brainState as { reusedPlanId?: unknown }).reusedPlanId
           : undefined;
-      if (typeof reused === 'string')
-        await deps.plans.recordOutcome(reused, outcome.status === 'succeeded', now);
+      const success = run.status === 'succeeded';
+      if (typeof reused === 'string') {
+        await deps.plans.recordRun({ orgId: run.orgId, planId: reused, runId: run.id, success, now });
+      }
       const steps = successfulSteps(events);
-      if (outcome.status === 'succeeded' && steps.length > 0 && typeof reused !== 'string') {
-        const id = planIdFor(run.agentId, signature);
-        const existing = (await deps.plans.list(run.orgId, run.agentId)).find((plan) => plan.id === id);
-        await deps.plans.save({
-          id,
+      if (success && steps.length > 0 && typeof reused !== 'string') {
+        await deps.plans.recordRun({
           orgId: run.orgId,
-          agentId: run.agentId,
-          signature,
-          goalText: run.goal.text,
-          embedding: await embed(run.goal.text),
-          steps,
-          successes: (existing?.successes ?? 0) + 1,
-          failures: existing?.failures ?? 0,
-          createdAt: existing?.createdAt ?? now,
-          updatedAt: now,
+          planId: planIdFor(run.agentId, signature),
+          runId: run.id,
+          success,
+          now,
+          plan: {
+            agentId: run.agentId,
+            signature,
+            goalText: run.goal.text,
+            embedding: await embed(run.goal.text),
+            steps,
+          },
         });
       }
       return written;
     },
   };
+}
+
+/** The terminal status of a run reflection sees (reflection only ever sees terminal runs). */
+function terminalOf(run: Run): TerminalStatus {
+  return isTerminal(run.status) ? run.status : 'failed';
 }

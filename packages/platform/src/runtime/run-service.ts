@@ -12,7 +12,7 @@ import type {
   Lease,
   Priority,
   Run,
-  RunAgentResult,
+  AdvanceRunResult,
   RunHooks,
   RunStore,
   ToolCallJournal,
@@ -26,10 +26,12 @@ import {
   defaultAgentName,
   isTerminal,
   notFound,
-  runAgent,
+  advanceRun,
+  finalizeRun,
   userError,
 } from '@autonoma/core';
 import type { Redactor } from '../security/redact.ts';
+import { checkWorkspaceDirectory } from './workspace-directory.ts';
 
 /** The tools of one agent for one advance (built-ins plus its MCP servers), closed afterwards. */
 export interface ScopedTools {
@@ -45,8 +47,11 @@ export interface RunServiceDeps {
   agents: AgentStore;
   audit: AuditLog;
   tools: ToolHost;
-  /** The tools of an agent (e.g. with its MCP servers). @default the shared `tools` */
-  toolsFor?: (agent: Agent) => Promise<ScopedTools>;
+  /**
+   * The tools of an agent for one run (e.g. with its MCP servers, confined to the run's workspace).
+   * @default the shared `tools`
+   */
+  toolsFor?: (agent: Agent, run: Run) => Promise<ScopedTools>;
   brainFor: (agent: Agent) => Brain;
   hooks?: RunHooks;
   clock: Clock;
@@ -56,6 +61,10 @@ export interface RunServiceDeps {
   owner: string;
   /** Whether a lease held by another owner may be taken before it expires. */
   canSteal: (holder: string) => boolean;
+  /** True when this process alone can use the store (embedded, under the data directory's lock). */
+  ownsStore?: boolean;
+  /** Autonoma's home (AUTONOMA_HOME): no run may use it, or its data directory, as a workspace. */
+  home?: string;
   /** @default 30000 */
   leaseTtlMs?: number;
 }
@@ -75,8 +84,12 @@ export interface StartRun {
 /** Options to advance a run. */
 export interface AdvanceOptions {
   sink?: EventSink;
+  /** Cancels the run. */
   signal?: AbortSignal;
-  maxSteps?: number;
+  /** Stops after the step in progress, leaving the run runnable (a worker draining on SIGTERM). */
+  drain?: AbortSignal;
+  /** Steps before the slice yields. @default no limit */
+  sliceSteps?: number;
 }
 
 /** Creates, advances, resumes, cancels runs and resolves approvals. The CLI, API and workers share it. */
@@ -101,7 +114,10 @@ export class RunService {
     });
   }
 
-  /** Validates and stores a new run in `queued`. Nothing runs yet. */
+  /**
+   * Validates and stores a new run in `queued`. Nothing runs yet. Throws `invalid_workspace` when the
+   * workspace is not an existing directory.
+   */
   async start(input: StartRun): Promise<Run> {
     const parsedGoal = Goal.safeParse({ text: input.goal, ...(input.spec ? { spec: input.spec } : {}) });
     if (!parsedGoal.success) {
@@ -111,6 +127,9 @@ export class RunService {
         `invalid goal: ${issue?.path.join('.') || 'text'}: ${issue?.message ?? 'invalid'}`,
       );
     }
+    await checkWorkspaceDirectory(input.workspace, {
+      ...(this.#deps.home === undefined ? {} : { home: this.#deps.home }),
+    });
     const agent = await this.agent(input.agent);
     const { run } = await this.#deps.runs.create({
       id: this.#deps.ids.next('run'),
@@ -129,13 +148,13 @@ export class RunService {
 
   /** A run of this organization, or a `not_found` error. */
   async get(runId: string): Promise<Run> {
-    const run = await this.#deps.runs.get(runId);
-    if (!run || run.orgId !== this.#deps.orgId) throw notFound('run', runId);
+    const run = await this.#deps.runs.get(this.#deps.orgId, runId);
+    if (!run) throw notFound('run', runId);
     return run;
   }
 
   /** Checks a run can be resumed (exists, not terminal, not waiting on a human), then advances it. */
-  async resume(runId: string, options: AdvanceOptions = {}): Promise<RunAgentResult> {
+  async resume(runId: string, options: AdvanceOptions = {}): Promise<AdvanceRunResult> {
     const run = await this.get(runId);
     if (isTerminal(run.status)) throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
     if (run.status === 'waiting_approval') {
@@ -151,11 +170,19 @@ export class RunService {
    * Takes the run's lease and runs the loop until the run stops or the slice ends. The lease is
    * renewed while the loop runs; if it is lost, in-flight tools are aborted and nothing more commits.
    */
-  async advance(runId: string, options: AdvanceOptions = {}): Promise<RunAgentResult> {
+  async advance(runId: string, options: AdvanceOptions = {}): Promise<AdvanceRunResult> {
     const deps = this.#deps;
     const ttl = deps.leaseTtlMs ?? 30_000;
     const run = await this.get(runId);
-    const lease = await deps.runs.acquireLease(runId, {
+    if (isTerminal(run.status)) {
+      // A terminal run may still need its log finalized (its process died after the last commit).
+      if (run.finalizedAt === null) {
+        const agent = await this.#agentOf(run);
+        return { run: await finalizeRun(this.#finalizer(), { run, agent }), end: 'ended' };
+      }
+      throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+    }
+    const lease = await deps.runs.acquireLease(run.orgId, runId, {
       owner: deps.owner,
       now: deps.clock.now(),
       ttlMs: ttl,
@@ -176,7 +203,7 @@ export class RunService {
     try {
       brain = deps.brainFor(agent);
       scoped = deps.toolsFor
-        ? await deps.toolsFor(agent)
+        ? await deps.toolsFor(agent, run)
         : { host: deps.tools, close: async () => undefined };
     } catch (error) {
       await deps.runs.releaseLease(lease).catch(() => undefined);
@@ -202,19 +229,22 @@ export class RunService {
         ...(deps.hooks ? { hooks: deps.hooks } : {}),
       };
       const fresh = await this.get(runId);
-      return await runAgent(runtime, {
+      return await advanceRun(runtime, {
         run: fresh,
         lease,
         agent,
         signal: controller.signal,
         leaseTtlMs: ttl,
         ...(options.sink ? { sink: options.sink } : {}),
-        ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+        ...(options.drain ? { drain: options.drain } : {}),
+        ...(options.sliceSteps !== undefined ? { sliceSteps: options.sliceSteps } : {}),
       });
     } catch (error) {
       if (error instanceof AutonomaError && error.code === 'fenced') {
+        // Cancelled from elsewhere while this process advanced it: the run's end is written here.
         const latest = await this.get(runId);
-        if (isTerminal(latest.status)) return { run: latest, yielded: false };
+        if (isTerminal(latest.status))
+          return { run: await finalizeRun(this.#finalizer(), { run: latest, agent }), end: 'ended' };
       }
       throw error;
     } finally {
@@ -237,12 +267,12 @@ export class RunService {
       const run = await this.get(runId);
       if (isTerminal(run.status)) throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
       const result = await this.#deps.runs.transition(
+        run.orgId,
         runId,
         { status: run.status, version: run.version },
         { status: 'cancelled', reason, now: this.#deps.clock.now() },
-        [{ type: 'run-end', status: 'cancelled', reason, usage: run.usage }],
       );
-      if (result) return result.run;
+      if (result) return finalizeRun(this.#finalizer(), { run: result.run, agent: await this.#agentOf(run) });
     }
     throw conflict('conflict', `run ${runId} kept changing; try again`);
   }
@@ -257,17 +287,16 @@ export class RunService {
   ): Promise<{ run: Run; changed: boolean }> {
     const deps = this.#deps;
     const run = await this.get(runId);
-    const record = await deps.toolCalls.get(callId);
+    const record = await deps.toolCalls.get(run.orgId, callId);
     if (!record || record.runId !== runId) throw notFound('tool call', callId);
     if (record.status !== 'awaiting_approval') return { run, changed: false };
     const now = deps.clock.now();
-    const changed = await deps.toolCalls.resolve(
-      callId,
-      'awaiting_approval',
-      approved ? 'approved' : 'denied',
-      approved ? null : { code: 'denied', message: reason ?? 'denied' },
+    const changed = await deps.toolCalls.resolve(run.orgId, callId, {
+      from: 'awaiting_approval',
+      to: approved ? 'approved' : 'denied',
+      result: approved ? null : { code: 'denied', message: reason ?? 'denied' },
       now,
-    );
+    });
     if (!changed) return { run, changed: false };
     await deps.audit.append({
       orgId: run.orgId,
@@ -281,6 +310,7 @@ export class RunService {
       const current = await this.get(runId);
       if (current.status !== 'waiting_approval') {
         await deps.runs.appendEvents(
+          run.orgId,
           runId,
           [{ type: 'approval-resolve', callId, approved, ...(reason ? { reason } : {}), by }],
           now,
@@ -288,20 +318,45 @@ export class RunService {
         return { run: current, changed: true };
       }
       const result = await deps.runs.transition(
+        run.orgId,
         runId,
         { status: current.status, version: current.version },
-        { status: 'queued', now },
-        [{ type: 'approval-resolve', callId, approved, ...(reason ? { reason } : {}), by }],
+        {
+          status: 'queued',
+          now,
+          events: [{ type: 'approval-resolve', callId, approved, ...(reason ? { reason } : {}), by }],
+        },
       );
       if (result) return { run: result.run, changed: true };
     }
     throw conflict('conflict', `run ${runId} kept changing; try again`);
   }
 
-  /** Runs that were interrupted (not terminal, lease free or stale), oldest first. */
+  /**
+   * Runs left unfinished (runnable, with no live lease), by priority then age. The embedded process
+   * holds the store's lock, so it also counts leases held by others as orphaned (`ownsStore`).
+   */
   async interrupted(limit = 100): Promise<Run[]> {
-    const candidates = await this.#deps.runs.resumable(this.#deps.orgId, this.#deps.clock.now(), limit);
-    return candidates.filter((run) => run.status === 'running' || run.status === 'queued');
+    const now = this.#deps.clock.now();
+    const runnable = await this.#deps.runs.claimable({
+      orgId: this.#deps.orgId,
+      now,
+      limit,
+      ignoreLeases: this.#deps.ownsStore === true,
+    });
+    // Terminal runs whose process died before their log was finalized.
+    const unfinalized = await this.#deps.runs.unfinalized({
+      orgId: this.#deps.orgId,
+      endedBefore: this.#deps.ownsStore === true ? now + 1 : now - (this.#deps.leaseTtlMs ?? 30_000),
+      limit,
+    });
+    return [...runnable, ...unfinalized];
+  }
+
+  /** What finalizing a run needs: the store, learning, time and redaction (no brain, no tools). */
+  #finalizer(): Pick<AgentRuntime, 'runs' | 'hooks' | 'clock' | 'redact'> {
+    const deps = this.#deps;
+    return { runs: deps.runs, clock: deps.clock, redact: deps.redact, ...(deps.hooks ? { hooks: deps.hooks } : {}) };
   }
 
   async #agentOf(run: Run): Promise<Agent> {

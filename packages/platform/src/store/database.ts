@@ -15,8 +15,6 @@ import type {
 import { sql } from './sql.ts';
 import { queryRows, type DriverCounters, type OpenedDriver, type Executor } from './driver.ts';
 import { createMigrator, type Migration, type MigrationState } from './migrator.ts';
-import { openPglite } from './pglite/open-pglite.ts';
-import { openPostgres } from './postgres/open-postgres.ts';
 import { createAgentStore } from './repositories/agent-store.ts';
 import { createAuditLog } from './repositories/audit-log.ts';
 import { createMemoryStore } from './repositories/memory-store.ts';
@@ -71,6 +69,8 @@ export interface Database {
   migrate(): Promise<{ applied: string[]; skipped: string[] }>;
   /** Applied and pending migrations (for `autonoma doctor`). */
   migrationState(): Promise<MigrationState>;
+  /** True when nothing is left to migrate (one query when nothing changed). */
+  migrationUpToDate(): Promise<boolean>;
   /** Throws a `dependency_unavailable` error when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -89,10 +89,15 @@ const hasVectorColumn = async (db: Executor): Promise<boolean> => {
 
 /** Opens a store. PGlite migrates on open; PostgreSQL waits for `migrate()`. */
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  // Each driver is loaded only when used: a process never pays for the other's module graph.
   const driver: OpenedDriver =
     options.kind === 'pglite'
-      ? await openPglite({ ...(options.dir === undefined ? {} : { dir: options.dir }) })
-      : await openPostgres({ url: options.url, poolSize: options.poolSize, log: options.log });
+      ? await (
+          await import('./pglite/open-pglite.ts')
+        ).openPglite({ ...(options.dir === undefined ? {} : { dir: options.dir }) })
+      : await (
+          await import('./postgres/open-postgres.ts')
+        ).openPostgres({ url: options.url, poolSize: options.poolSize, log: options.log });
   const db = driver.executor;
   const migrator = createMigrator(db, { migrations: options.migrations, log: options.log });
   let vector = false;
@@ -105,7 +110,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     return result;
   };
   try {
-    if (options.kind === 'pglite') await migrate();
+    // An embedded store migrates on open, but only when its schema is behind: one query otherwise.
+    if (options.kind === 'pglite' && !(await migrator.upToDate())) await migrate();
     else await refreshVector();
   } catch (error) {
     await driver.close();
@@ -127,6 +133,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     },
     migrate,
     migrationState: () => migrator.state(),
+    migrationUpToDate: () => migrator.upToDate(),
     ping: () => driver.ping(),
     close: () => driver.close(),
     stats: () => ({ ...driver.counters }),

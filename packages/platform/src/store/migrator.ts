@@ -82,6 +82,11 @@ const createTable = sql.raw(
 export interface Migrator {
   migrate(): Promise<{ applied: string[]; skipped: string[] }>;
   state(): Promise<MigrationState>;
+  /**
+   * True when every migration is applied with its current checksum (an optional one may instead be
+   * unapplied while its extension is unavailable). One query when nothing changed.
+   */
+  upToDate(): Promise<boolean>;
 }
 
 /** Options of {@link createMigrator}. */
@@ -154,6 +159,17 @@ export function createMigrator(db: Executor, options: MigratorOptions = {}): Mig
         if (ran) applied.push(migration.name);
       }
       return { applied, skipped };
+    },
+
+    async upToDate() {
+      const done = await appliedChecksums();
+      for (const migration of await load()) {
+        const checksum = done.get(migration.name);
+        if (checksum === migration.checksum) continue;
+        if (checksum === undefined && !(await usable(migration))) continue;
+        return false;
+      }
+      return true;
     },
 
     async state() {

@@ -17,6 +17,7 @@ import {
   pgTable,
   primaryKey,
   real,
+  smallint,
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
@@ -101,7 +102,9 @@ export const agents = pgTable(
   'agents',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id').notNull(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     spec: jsonb('spec').notNull(),
     createdAt: epochMs('created_at').notNull(),
@@ -115,7 +118,9 @@ export const runs = pgTable(
   'runs',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id').notNull(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     agentId: text('agent_id').notNull(),
     parentRunId: text('parent_run_id'),
     goal: jsonb('goal').notNull(),
@@ -127,22 +132,33 @@ export const runs = pgTable(
     lastSeq: integer('last_seq').notNull().default(0),
     stepCount: integer('step_count').notNull().default(0),
     brainState: jsonb('brain_state'),
+    /** The bounded working-memory projection persisted with each step (core's `RunContext`). */
+    context: jsonb('context'),
+    /** A workspace id, or an absolute path for a run a local CLI advances itself. */
     workspace: text('workspace').notNull(),
     answer: text('answer'),
     reason: text('reason'),
     leaseOwner: text('lease_owner'),
     leaseEpoch: bigint('lease_epoch', { mode: 'number' }).notNull().default(0),
     leaseExpiresAt: epochMs('lease_expires_at'),
+    /** When a sleeping run becomes runnable again. */
+    wakeAt: epochMs('wake_at'),
     idempotencyKey: text('idempotency_key'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
     endedAt: epochMs('ended_at'),
+    /** Set when the run's log is finalized (reflection and `run-end` appended). */
+    finalizedAt: epochMs('finalized_at'),
   },
   (table) => [
     uniqueIndex('runs_org_idempotency_key').on(table.orgId, table.idempotencyKey),
     index('runs_org_created_idx').on(table.orgId, table.createdAt, table.id),
     index('runs_parent_idx').on(table.parentRunId),
     index('runs_status_idx').on(table.status, table.leaseExpiresAt),
+    index('runs_unfinalized_idx')
+      .on(table.endedAt)
+      .where(sql`${table.finalizedAt} IS NULL AND ${table.endedAt} IS NOT NULL`),
+    index('runs_wake_idx').on(table.wakeAt).where(sql`${table.status} = 'sleeping'`),
   ],
 );
 
@@ -157,6 +173,8 @@ export const runEvents = pgTable(
     type: text('type').notNull(),
     at: epochMs('at').notNull(),
     payload: jsonb('payload').notNull(),
+    /** Version of the payload's schema; a newer one than the code knows is refused on read. */
+    schemaVersion: smallint('schema_version').notNull().default(1),
   },
   (table) => [primaryKey({ name: 'run_events_pkey', columns: [table.runId, table.seq] })],
 );
@@ -188,7 +206,9 @@ export const memories = pgTable(
   'memories',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id').notNull(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     agentId: text('agent_id').notNull(),
     kind: text('kind').notNull(),
     text: text('text').notNull(),
@@ -214,7 +234,9 @@ export const memories = pgTable(
 export const actionStats = pgTable(
   'action_stats',
   {
-    orgId: text('org_id').notNull(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     agentId: text('agent_id').notNull(),
     signature: text('signature').notNull(),
     action: text('action').notNull(),
@@ -238,7 +260,9 @@ export const plans = pgTable(
   'plans',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id').notNull(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     agentId: text('agent_id').notNull(),
     signature: text('signature').notNull(),
     goalText: text('goal_text').notNull(),
@@ -252,12 +276,24 @@ export const plans = pgTable(
   (table) => [index('plans_scope_signature_idx').on(table.orgId, table.agentId, table.signature)],
 );
 
+/** The runs counted in each plan's successes and failures: a run counts once per plan. */
+export const planRuns = pgTable(
+  'plan_runs',
+  {
+    planId: text('plan_id').notNull(),
+    runId: text('run_id').notNull(),
+    success: boolean('success').notNull(),
+    at: epochMs('at').notNull(),
+  },
+  (table) => [primaryKey({ name: 'plan_runs_pkey', columns: [table.planId, table.runId] })],
+);
+
 /** Durable job records (the queue's record of truth). */
 export const jobs = pgTable(
   'jobs',
   {
     id: text('id').primaryKey(),
-    orgId: text('org_id'),
+    orgId: text('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
     queue: text('queue').notNull(),
     priority: integer('priority').notNull().default(2),
@@ -270,12 +306,15 @@ export const jobs = pgTable(
     lockedUntil: epochMs('locked_until'),
     lastError: text('last_error'),
     dedupeKey: text('dedupe_key'),
+    /** The run an `agent-run` job advances. */
+    runId: text('run_id'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
   },
   (table) => [
     index('jobs_ready_idx').on(table.queue, table.status, table.priority, table.runAt),
-    uniqueIndex('jobs_dedupe_key').on(table.queue, table.dedupeKey),
+    // One pending job per key: an outbox write for a run that already has one is a no-op.
+    uniqueIndex('jobs_pending_dedupe_key').on(table.dedupeKey).where(sql`${table.status} = 'pending'`),
   ],
 );
 

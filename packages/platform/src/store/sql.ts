@@ -90,3 +90,18 @@ export const sql: SqlTag = Object.assign(
     },
   },
 );
+
+/**
+ * Parameters as the store can take them: a NUL in a string parameter becomes U+FFFD (PostgreSQL text
+ * refuses NUL). The same array when nothing needed changing.
+ */
+export function storableParameters(values: unknown[]): unknown[] {
+  let copy: unknown[] | undefined;
+  values.forEach((value, index) => {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      copy ??= [...values];
+      copy[index] = value.replaceAll('\u0000', '\uFFFD');
+    }
+  });
+  return copy ?? values;
+}

@@ -76,7 +76,12 @@ describe.each([pgliteStore(), postgresStore()])(
         const agentFile = join(String(family['AUTONOMA_HOME']), 'sleeper.json');
         writeFileSync(
           agentFile,
-          JSON.stringify({ name: 'sleeper', tools: ['shell_exec'], shellAllow: ['sleep'] }),
+          JSON.stringify({
+            name: 'sleeper',
+            tools: ['shell_exec'],
+            shellAllow: ['sleep'],
+            approval: { minRisk: 'none' },
+          }),
         );
         expect((await runCli(['agents', 'create', '--file', agentFile], env)).code).toBe(0);
         const { child, done } = startCli(['run', '--agent', 'sleeper', 'sleep a long time'], env);

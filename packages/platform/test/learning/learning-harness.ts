@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { GoalSpec, Run, RunEvent } from '@autonoma/core';
 import type { App } from '../../src/app.ts';
 import { createApp } from '../../src/app.ts';
-import { readAllEvents } from '../../src/cli/commands/explain.ts';
+import { readAllEvents } from '../../src/cli/commands/explain-action.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { makeWorkspace } from '../skills/skill-harness.ts';
 
@@ -45,7 +45,7 @@ export async function runSpec(
 ): Promise<{ run: Run; events: RunEvent[] }> {
   const started = await app.runs.start({ goal: goal.goal, spec: goal.spec, workspace });
   const { run } = await app.runs.advance(started.id);
-  return { run, events: await readAllEvents(app.database.stores.runs, run.id) };
+  return { run, events: await readAllEvents(app.database.stores.runs, run) };
 }
 
 /** The tools a run called, in order. */

@@ -3,8 +3,8 @@ import { choose, createPlannerBrain, describeTools, learnedCosts } from '@autono
 import { sql } from '../../src/store/sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
-import { explainRun, readAllEvents, renderExplanation } from '../../src/cli/commands/explain.ts';
-import { replayRun } from '../../src/cli/commands/replay.ts';
+import { explainRun, readAllEvents, renderExplanation } from '../../src/cli/commands/explain-action.ts';
+import { replayRun } from '../../src/cli/commands/replay-action.ts';
 import { runSignature } from '../../src/learning/signature.ts';
 import { createSkillTools } from '../../src/tools/skills/index.ts';
 import { calledTools, exampleSpec, openLearningApp, runSpec } from './learning-harness.ts';
@@ -29,7 +29,7 @@ const replayOf = async (run: Run) => {
   return replayRun({
     run: await app.runs.get(run.id),
     agent,
-    events: await readAllEvents(app.database.stores.runs, run.id),
+    events: await readAllEvents(app.database.stores.runs, run),
     journal: await app.database.stores.toolCalls.listForRun(run.id),
     tools: app.tools,
     redact: app.redact,

@@ -103,7 +103,12 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
     const agentFile = join(home, 'toolbox.json');
     writeFileSync(
       agentFile,
-      JSON.stringify({ name: 'toolbox', tools: calls.map((call) => call.name), shellAllow: ['echo'] }),
+      JSON.stringify({
+        name: 'toolbox',
+        tools: calls.map((call) => call.name),
+        shellAllow: ['echo'],
+        approval: { minRisk: 'none' },
+      }),
     );
     expect((await runCli(['agents', 'create', '--file', agentFile], env)).code).toBe(0);
     result = await runCli(

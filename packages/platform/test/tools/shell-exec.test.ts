@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile, chmod, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServer } from './loopback-server.ts';
@@ -69,8 +69,21 @@ describe('shell_exec', () => {
     expect(result).toMatchObject({ exitCode: 42 });
   });
 
+  it('refuses to run without a sandbox unless the operator allows it', async () => {
+    for (const bwrapPath of [null, '/nonexistent/bwrap']) {
+      const tool = builtin('shell_exec', { shell: { bwrapPath } });
+      const context = makeContext(workspace.path, { shellAllow: ['touch'] });
+      const failure = await toolFailure(tool, { argv: ['touch', 'ran'] }, context);
+      expect(failure.code).toBe('sandbox_unavailable');
+      expect(failure.message).toContain('AUTONOMA_ALLOW_UNSANDBOXED=true');
+    }
+    expect(await readdir(workspace.path)).toEqual([]);
+  });
+
   it('says so when it runs without a sandbox', async () => {
-    const result = await run(['echo', 'hi'], ['echo'], { shell: { bwrapPath: null } });
+    const result = await run(['echo', 'hi'], ['echo'], {
+      shell: { bwrapPath: null, allowUnsandboxed: true },
+    });
     expect(result).toMatchObject({
       sandbox: 'none',
       stdout: 'hi\n',
@@ -85,7 +98,9 @@ describe('shell_exec', () => {
       const sandboxed = await run(['bash', '-c', probe], ['bash']);
       expect(sandboxed).toMatchObject({ sandbox: 'bwrap' });
       expect((sandboxed as { exitCode: number }).exitCode).not.toBe(0);
-      const unconfined = await run(['bash', '-c', probe], ['bash'], { shell: { bwrapPath: null } });
+      const unconfined = await run(['bash', '-c', probe], ['bash'], {
+        shell: { bwrapPath: null, allowUnsandboxed: true },
+      });
       expect(unconfined).toMatchObject({ sandbox: 'none', exitCode: 0, stdout: 'connected\n' });
     } finally {
       await target.close();
@@ -96,5 +111,32 @@ describe('shell_exec', () => {
     expect(await run(['touch', '/usr/pwned'], ['touch'])).not.toMatchObject({ exitCode: 0 });
     expect(await run(['touch', 'made-here'], ['touch'])).toMatchObject({ exitCode: 0 });
     expect(await readdir(workspace.path)).toEqual(['made-here']);
+  });
+
+  it.runIf(hasBwrap)('shows an empty directory in place of the home inside the workspace', async () => {
+    const home = join(workspace.path, '.autonoma');
+    await mkdir(join(home, 'data'), { recursive: true });
+    await writeFile(join(home, 'data', 'x'), 'the store');
+    await writeFile(join(workspace.path, 'notes.txt'), 'notes');
+    const options = { home };
+    const listing = await run(['ls', '-a', '.autonoma'], ['ls'], options);
+    expect(listing).toMatchObject({ sandbox: 'bwrap', exitCode: 0, stdout: '.\n..\n' });
+    const read = await run(['cat', '.autonoma/data/x'], ['cat'], options);
+    expect(read).not.toMatchObject({ exitCode: 0 });
+    expect((read as { stdout: string }).stdout).not.toContain('the store');
+    await run(['rm', '-rf', '.autonoma', 'notes.txt'], ['rm'], options);
+    await run(['bash', '-c', 'echo clobbered > .autonoma/data/x; mv .autonoma gone'], ['bash'], options);
+    expect(await readFile(join(home, 'data', 'x'), 'utf8')).toBe('the store');
+    // The rest of the workspace is the command's to change.
+    expect(existsSync(join(workspace.path, 'notes.txt'))).toBe(false);
+  });
+
+  it('refuses to run in a workspace that is the home itself', async () => {
+    const failure = await toolFailure(
+      builtin('shell_exec', { home: workspace.path, shell: { allowUnsandboxed: true } }),
+      { argv: ['ls'] },
+      makeContext(workspace.path, { shellAllow: ['ls'] }),
+    );
+    expect(failure.code).toBe('path_protected');
   });
 });

@@ -1,85 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { AgentSpec, userError } from '@autonoma/core';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { withApp } from '../app-context.ts';
-import { processOutput } from '../output.ts';
+import { lazyAction } from '../lazy-action.ts';
 
-/** Reads and validates an agent definition file (JSON or YAML). */
-export function readAgentFile(path: string): AgentSpec {
-  let value: unknown;
-  try {
-    const text = readFileSync(path, 'utf8');
-    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw userError(
-      'invalid_input',
-      `cannot read agent file ${path}: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  const parsed = AgentSpec.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw userError(
-      'invalid_input',
-      `agent file ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
-}
+const actions = () => import('./agents-action.ts');
 
 /** `autonoma agents list|show|create|delete`. */
 export function registerAgents(program: Command): void {
   const agents = program.command('agents').description('manage agent definitions');
-  agents
-    .command('list')
-    .option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      await withApp(command, async (app) => {
-        await app.runs.agent(undefined);
-        const list = await app.database.stores.agents.list(app.orgId);
-        if (flags.json) processOutput.out(JSON.stringify(list));
-        else
-          for (const agent of list)
-            processOutput.out(
-              `${agent.name.padEnd(20)} brain ${agent.brain.padEnd(8)} tools ${agent.tools?.join(',') ?? '(default)'}`,
-            );
-      });
-    });
-  agents
-    .command('show')
-    .argument('<name>')
-    .action(async (name: string, _flags: unknown, command: Command) => {
-      await withApp(command, async (app) => {
-        processOutput.out(JSON.stringify(await app.runs.agent(name), null, 2));
-      });
-    });
+  agents.command('list').option('--json', 'print JSON').action(lazyAction(actions, 'listAgents'));
+  agents.command('show').argument('<name>').action(lazyAction(actions, 'showAgent'));
   agents
     .command('create')
     .description('create or replace an agent from a JSON or YAML file')
     .requiredOption('--file <path>', 'agent definition')
-    .action(async (flags: { file: string }, command: Command) => {
-      const spec = readAgentFile(flags.file);
-      await withApp(command, async (app) => {
-        for (const tool of spec.tools ?? []) {
-          if (!app.tools.get(tool) && !tool.includes('__'))
-            throw userError('invalid_input', `agent ${spec.name}: unknown tool '${tool}'`);
-        }
-        const agent = await app.database.stores.agents.upsert(app.orgId, spec, {
-          id: `agt_${spec.name}`,
-          now: Date.now(),
-        });
-        processOutput.out(`agent ${agent.name} saved`);
-      });
-    });
-  agents
-    .command('delete')
-    .argument('<name>')
-    .action(async (name: string, _flags: unknown, command: Command) => {
-      await withApp(command, async (app) => {
-        const deleted = await app.database.stores.agents.delete(app.orgId, name);
-        if (!deleted) throw userError('not_found', `agent '${name}' not found`);
-        processOutput.out(`agent ${name} deleted`);
-      });
-    });
+    .action(lazyAction(actions, 'createAgent'));
+  agents.command('delete').argument('<name>').action(lazyAction(actions, 'deleteAgent'));
 }

@@ -1,39 +1,8 @@
-import type { Memory, MemoryKind } from '@autonoma/core';
-import {
-  defaultRecallHalfLifeMs,
-  defaultRecallWeights,
-  embedText,
-  notFound,
-  userError,
-} from '@autonoma/core';
 import type { Command } from 'commander';
-import { refreshLearning } from '../../learning/refresh.ts';
-import { withApp } from '../app-context.ts';
-import { processOutput } from '../output.ts';
+import { lazyAction } from '../lazy-action.ts';
+import { memoryKinds } from './memory-kinds.ts';
 
-const kinds: readonly MemoryKind[] = ['episode', 'fact', 'lesson', 'summary'];
-
-const positive = (value: string, flag: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw userError('invalid_input', `${flag} must be a positive integer, got '${value}'`);
-  return parsed;
-};
-
-const kindOf = (value: string | undefined): MemoryKind | undefined => {
-  if (value === undefined) return undefined;
-  const kind = kinds.find((candidate) => candidate === value);
-  if (!kind) throw userError('invalid_input', `unknown memory kind '${value}'; one of ${kinds.join(', ')}`);
-  return kind;
-};
-
-const oneLine = (text: string, max = 90): string => {
-  const flat = text.replace(/\s*\n\s*/g, ' · ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-};
-
-const memoryLine = (memory: Memory): string =>
-  `${memory.id}  ${memory.kind.padEnd(7)} importance ${memory.importance.toFixed(2)}  ${oneLine(memory.text)}`;
+const actions = () => import('./memory-action.ts');
 
 /** `autonoma memory list|search|delete|refresh`. */
 export function registerMemory(program: Command): void {
@@ -44,27 +13,10 @@ export function registerMemory(program: Command): void {
     .command('list')
     .description('list memories, newest first')
     .option('--agent <name>', 'only this agent’s memories')
-    .option('--kind <kind>', `only this kind (${kinds.join(', ')})`)
+    .option('--kind <kind>', `only this kind (${memoryKinds.join(', ')})`)
     .option('--limit <n>', 'how many', '20')
     .option('--json', 'print JSON')
-    .action(
-      async (flags: { agent?: string; kind?: string; limit: string; json?: boolean }, command: Command) => {
-        const limit = positive(flags.limit, '--limit');
-        const kind = kindOf(flags.kind);
-        await withApp(command, async (app) => {
-          const agent = flags.agent ? await app.runs.agent(flags.agent) : undefined;
-          const list = await app.database.stores.memories.list({
-            orgId: app.orgId,
-            limit,
-            ...(agent ? { agentId: agent.id } : {}),
-            ...(kind ? { kind } : {}),
-          });
-          if (flags.json) processOutput.out(JSON.stringify(list));
-          else if (list.length === 0) processOutput.out('no memories');
-          else for (const item of list) processOutput.out(memoryLine(item));
-        });
-      },
-    );
+    .action(lazyAction(actions, 'listMemories'));
   memory
     .command('search')
     .description('recall memories for a query, with the parts of each score')
@@ -72,48 +24,12 @@ export function registerMemory(program: Command): void {
     .option('--agent <name>', 'whose memories (default: the default agent)')
     .option('--limit <n>', 'how many', '5')
     .option('--json', 'print JSON')
-    .action(
-      async (words: string[], flags: { agent?: string; limit: string; json?: boolean }, command: Command) => {
-        const text = words.join(' ').trim();
-        if (!text) throw userError('invalid_input', 'the search query is empty');
-        const limit = positive(flags.limit, '--limit');
-        await withApp(command, async (app) => {
-          const agent = await app.runs.agent(flags.agent);
-          const found = await app.database.stores.memories.recall({
-            orgId: app.orgId,
-            agentId: agent.id,
-            text,
-            // Stored embeddings come from the local embedder unless a provider is configured; then
-            // rank by full text rather than compare vectors of two different embedders.
-            embedding: app.config.embeddingModel ? null : embedText(text),
-            limit,
-            now: Date.now(),
-            weights: defaultRecallWeights,
-            halfLifeMs: defaultRecallHalfLifeMs,
-          });
-          if (flags.json) {
-            processOutput.out(JSON.stringify(found));
-            return;
-          }
-          if (found.length === 0) processOutput.out('no memories match');
-          for (const item of found)
-            processOutput.out(
-              `${item.score.toFixed(3)} = relevance ${item.relevance.toFixed(2)} · recency ${item.recency.toFixed(2)} · importance ${item.importance.toFixed(2)}  ${memoryLine(item.memory)}`,
-            );
-        });
-      },
-    );
+    .action(lazyAction(actions, 'searchMemories'));
   memory
     .command('delete')
     .description('delete a memory')
     .argument('<memoryId>')
-    .action(async (memoryId: string, _flags: unknown, command: Command) => {
-      await withApp(command, async (app) => {
-        if (!(await app.database.stores.memories.delete(app.orgId, memoryId)))
-          throw notFound('memory', memoryId);
-        processOutput.out(`deleted ${memoryId}`);
-      });
-    });
+    .action(lazyAction(actions, 'deleteMemory'));
   memory
     .command('refresh')
     .description(
@@ -122,37 +38,5 @@ export function registerMemory(program: Command): void {
     .option('--similarity <x>', 'cosine at or above which two memories are duplicates', '0.95')
     .option('--stale-days <n>', 'days without access after which a memory decays', '30')
     .option('--json', 'print JSON')
-    .action(async (flags: { similarity: string; staleDays: string; json?: boolean }, command: Command) => {
-      const similarity = Number(flags.similarity);
-      if (!(similarity > 0 && similarity <= 1))
-        throw userError('invalid_input', `--similarity must be in (0, 1], got '${flags.similarity}'`);
-      const staleDays = positive(flags.staleDays, '--stale-days');
-      await withApp(command, async (app) => {
-        const report = await refreshLearning(app.database.stores, {
-          orgId: app.orgId,
-          now: Date.now(),
-          similarity,
-          staleAfterMs: staleDays * 24 * 60 * 60 * 1000,
-        });
-        if (flags.json) {
-          processOutput.out(JSON.stringify(report));
-          return;
-        }
-        for (const agent of report.stats) {
-          processOutput.out(
-            `statistics: agent ${agent.agentId}: ${agent.trials} trials (${agent.successes} succeeded) of ${agent.actions} actions over ${agent.signatures} goal signature(s)`,
-          );
-          for (const row of agent.top)
-            processOutput.out(
-              `  ${row.action.padEnd(24)} ${String(row.trials).padStart(5)} trials  ${(row.successRate * 100).toFixed(0).padStart(3)}% ok  mean reward ${row.meanReward.toFixed(2)}`,
-            );
-        }
-        processOutput.out(
-          `plans: ${report.plans.total} reusable (${report.plans.unreliable} fail more often than they succeed)`,
-        );
-        processOutput.out(
-          `memories: ${report.memoriesBefore} → ${report.memoriesAfter}; merged ${report.merged.deleted} near-duplicate(s) into ${report.merged.groups}; decayed ${report.decayed}, deleted ${report.deletedByDecay} faded`,
-        );
-      });
-    });
+    .action(lazyAction(actions, 'refreshMemory'));
 }

@@ -1,115 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { GoalSpec, Run, RunAgentResult } from '@autonoma/core';
-import { GoalSpec as GoalSpecSchema, userError } from '@autonoma/core';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import type { App } from '../../app.ts';
-import { withApp } from '../app-context.ts';
-import type { Output } from '../output.ts';
-import { processOutput } from '../output.ts';
-import { createProgress, formatUsage } from '../progress.ts';
+import { lazyAction } from '../lazy-action.ts';
 
-interface RunFlags {
-  agent?: string;
-  json?: boolean;
-  spec?: string;
-  workspace?: string;
-  maxSteps?: string;
-}
-
-const SpecFile = z.strictObject({
-  goal: z.string().optional(),
-  facts: GoalSpecSchema.shape.facts,
-  inputs: GoalSpecSchema.shape.inputs,
-});
-
-/** Reads a goal spec file (JSON or YAML): `{ goal?, facts, inputs }`. */
-export function readSpecFile(path: string): { goal: string | undefined; spec: GoalSpec } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw userError(
-      'invalid_goal',
-      `cannot read goal spec ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    throw userError(
-      'invalid_goal',
-      `goal spec ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  const parsed = SpecFile.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw userError(
-      'invalid_goal',
-      `goal spec ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return { goal: parsed.data.goal, spec: { facts: parsed.data.facts, inputs: parsed.data.inputs } };
-}
-
-/** Advances a run in the foreground with progress, Ctrl-C cancelling it; prints and returns its end. */
-export async function driveRun(
-  app: App,
-  run: Run,
-  output: Output,
-  json: boolean,
-  resume: boolean,
-): Promise<RunAgentResult> {
-  const progress = createProgress(output);
-  const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onInterrupt);
-  try {
-    const options = { signal: controller.signal, ...(json ? {} : { sink: progress.sink }) };
-    return resume ? await app.runs.resume(run.id, options) : await app.runs.advance(run.id, options);
-  } finally {
-    process.removeListener('SIGINT', onInterrupt);
-    progress.done();
-  }
-}
-
-/** Prints a run's end: the answer and the run id, or JSON. Sets a non-zero exit code unless it succeeded. */
-export function reportRun(run: Run, output: Output, json: boolean): void {
-  if (json) {
-    output.out(
-      JSON.stringify({
-        runId: run.id,
-        status: run.status,
-        answer: run.answer,
-        reason: run.reason,
-        usage: run.usage,
-      }),
-    );
-  } else {
-    if (run.answer) output.out(run.answer);
-    output.err(
-      `run ${run.id}: ${run.status}${run.reason && run.status !== 'succeeded' ? ` — ${run.reason}` : ''} (${formatUsage(run.usage)})`,
-    );
-  }
-  if (run.status !== 'succeeded') process.exitCode = run.status === 'waiting_approval' ? 3 : 1;
-}
-
-/** Resumes runs an earlier process left unfinished (embedded mode does this at every start). */
-export async function resumeInterrupted(app: App, output: Output): Promise<void> {
-  if (app.mode !== 'embedded') return;
-  for (const run of await app.runs.interrupted()) {
-    output.err(`resuming interrupted run ${run.id} (${run.goal.text.slice(0, 60)})`);
-    const result = await app.runs.advance(run.id).catch((error: unknown) => {
-      output.err(`  could not resume ${run.id}: ${(error as Error).message}`);
-      return undefined;
-    });
-    if (result) output.err(`  ${run.id}: ${result.run.status}`);
-  }
-}
+const actions = () => import('./run-action.ts');
 
 /** `autonoma run <goal> [--agent A] [--json]` and `autonoma resume <runId>`. */
 export function registerRun(program: Command): void {
@@ -122,43 +14,12 @@ export function registerRun(program: Command): void {
     .option('--workspace <dir>', 'directory the tools work in (default: the current directory)')
     .option('--max-steps <n>', 'step budget for this run')
     .option('--json', 'print the result as JSON')
-    .action(async (words: string[], flags: RunFlags, command: Command) => {
-      const output = processOutput;
-      const fromFile = flags.spec ? readSpecFile(resolve(flags.spec)) : undefined;
-      const goal =
-        words.join(' ').trim() ||
-        fromFile?.goal ||
-        (fromFile ? `make true: ${fromFile.spec.facts.join(', ')}` : '');
-      if (!goal) throw userError('invalid_goal', 'the goal is empty: give it in words or with --spec FILE');
-      const maxSteps = flags.maxSteps === undefined ? undefined : Number(flags.maxSteps);
-      if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) {
-        throw userError('invalid_input', `--max-steps must be a positive integer, got '${flags.maxSteps}'`);
-      }
-      await withApp(command, async (app) => {
-        await resumeInterrupted(app, output);
-        const run = await app.runs.start({
-          goal,
-          ...(fromFile ? { spec: fromFile.spec } : {}),
-          ...(flags.agent ? { agent: flags.agent } : {}),
-          workspace: resolve(flags.workspace ?? process.cwd()),
-          ...(maxSteps ? { budgets: { maxSteps } } : {}),
-        });
-        if (!flags.json) output.err(`run ${run.id} · ${goal.length > 70 ? `${goal.slice(0, 69)}…` : goal}`);
-        const result = await driveRun(app, run, output, Boolean(flags.json), false);
-        reportRun(result.run, output, Boolean(flags.json));
-      });
-    });
+    .action(lazyAction(actions, 'runGoal'));
 
   program
     .command('resume')
     .description('resume an interrupted run')
     .argument('<runId>', 'the run to resume')
     .option('--json', 'print the result as JSON')
-    .action(async (runId: string, flags: { json?: boolean }, command: Command) => {
-      await withApp(command, async (app) => {
-        const run = await app.runs.get(runId);
-        const result = await driveRun(app, run, processOutput, Boolean(flags.json), true);
-        reportRun(result.run, processOutput, Boolean(flags.json));
-      });
-    });
+    .action(lazyAction(actions, 'resumeRun'));
 }

@@ -2,15 +2,28 @@
  * Opens the embedded store: PGlite (PostgreSQL in WASM) with pgvector, file-backed under `dir` (locked
  * against a second opener) or in memory when no directory is given.
  */
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { userError, describeError } from '@autonoma/core';
 import { createCounters, type OpenedDriver } from '../driver.ts';
+import { dataDirectoryProblem } from './data-directory.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock-file.ts';
 import { pgliteExecutor } from './pglite-executor.ts';
+
+/**
+ * PostgreSQL settings for one embedded process. PGlite is single-user, and its start-up time is mostly
+ * PostgreSQL zeroing and initialising shared memory: the stock 128 MB of shared buffers and 100
+ * connection slots made every CLI command pay about a second. 16 MB of buffers cache the working set of
+ * a laptop's store (the OS caches the files too); see docs/store.md for the measurements.
+ */
+const startParameters = [
+  ...PGlite.defaultStartParams,
+  '-c',
+  'shared_buffers=16MB',
+  '-c',
+  'max_connections=10',
+];
 
 /** Options of the embedded store. */
 export interface PgliteOptions {
@@ -19,13 +32,9 @@ export interface PgliteOptions {
 }
 
 async function ensureWritable(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? describeError(error);
-    throw userError('invalid_config', `the data directory ${dir} is not writable: ${code}`, { dir });
-  }
+  const problem = await dataDirectoryProblem(dir);
+  if (problem)
+    throw userError('invalid_config', `the data directory ${dir} is not usable: ${problem}`, { dir });
 }
 
 /** Opens PGlite with pgvector; takes the directory lock first when file-backed. */
@@ -40,7 +49,7 @@ export async function openPglite(options: PgliteOptions): Promise<OpenedDriver> 
   }
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create({ dataDir, extensions: { vector } });
+    pglite = await PGlite.create({ dataDir, extensions: { vector }, startParams: startParameters });
     await pglite.exec('CREATE EXTENSION IF NOT EXISTS vector');
     // Filtered HNSW scans (per org and agent) keep searching until enough rows match (pgvector ≥ 0.8).
     await pglite.exec('SET hnsw.iterative_scan = relaxed_order');

@@ -8,7 +8,8 @@ import {
   type Executor,
   type QueryResult,
 } from '../driver.ts';
-import { toQuery, type SQL } from '../sql.ts';
+import { storableParameters, toQuery, type SQL } from '../sql.ts';
+import { storeFailure } from '../store-errors.ts';
 
 const keepText = (value: string): string => value;
 const queryOptions: QueryOptions = {
@@ -22,8 +23,16 @@ export function pgliteExecutor(pglite: PGlite, counters: DriverCounters): Execut
     const { text, values } = toQuery(query);
     counters.statements += 1;
     counters.bytesWritten += parameterBytes(values);
-    const result = await target.query<Record<string, unknown>>(text, values, queryOptions);
-    return { rows: result.rows };
+    try {
+      const result = await target.query<Record<string, unknown>>(
+        text,
+        storableParameters(values),
+        queryOptions,
+      );
+      return { rows: result.rows };
+    } catch (error) {
+      throw storeFailure(error);
+    }
   };
   return {
     execute: (query) => {

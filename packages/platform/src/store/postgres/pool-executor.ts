@@ -4,7 +4,8 @@
  */
 import pg from 'pg';
 import { textTypeOids, transactionExecutor, type Executor, type QueryResult } from '../driver.ts';
-import { toQuery, type SQL } from '../sql.ts';
+import { storableParameters, toQuery, type SQL } from '../sql.ts';
+import { storeFailure } from '../store-errors.ts';
 
 const keepText = (value: string): string => value;
 const textTypes = new Set(textTypeOids);
@@ -17,8 +18,12 @@ async function run(target: pg.Pool | pg.PoolClient, query: SQL): Promise<QueryRe
   const { text, values } = toQuery(query);
   // A config object plus a separate values array: `countClient` names such statements so each
   // connection prepares them once.
-  const result = await target.query<Record<string, unknown>>({ text, types }, values);
-  return { rows: result.rows };
+  try {
+    const result = await target.query<Record<string, unknown>>({ text, types }, storableParameters(values));
+    return { rows: result.rows };
+  } catch (error) {
+    throw storeFailure(error);
+  }
 }
 
 /** Wraps `pool`: autocommitted statements on any client; a transaction holds one client throughout. */

@@ -1,16 +1,31 @@
 /** Agents, unique by name within an organization. */
-import type { Agent, AgentSpec, AgentStore } from '@autonoma/core';
+import type { Agent, AgentStore } from '@autonoma/core';
+import { AgentSpec, AutonomaError } from '@autonoma/core';
 import { sql } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
-import { toNumber } from './values.ts';
+import { toNumber, jsonText } from './values.ts';
 
+/**
+ * An agent from its row. The stored spec is parsed again, so settings added since it was written get
+ * their defaults (e.g. `approval.minRisk`).
+ */
 const agentFromRow = (row: Record<string, unknown>): Agent => ({
-  ...(row.spec as AgentSpec),
+  ...parseStoredSpec(row),
   id: String(row.id),
   orgId: String(row.org_id),
   createdAt: toNumber(row.created_at),
   updatedAt: toNumber(row.updated_at),
 });
+
+function parseStoredSpec(row: Record<string, unknown>): AgentSpec {
+  const parsed = AgentSpec.safeParse(row.spec);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AutonomaError(
+    'invalid_agent',
+    `stored agent '${String(row.name)}' no longer parses: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}; update it with 'autonoma agents create --file'`,
+  );
+}
 
 /** Creates the {@link AgentStore} over an {@link Executor}. */
 export function createAgentStore(db: Executor): AgentStore {
@@ -20,7 +35,7 @@ export function createAgentStore(db: Executor): AgentStore {
       const rows = await queryRows(
         db,
         sql`INSERT INTO agents (id, org_id, name, spec, created_at, updated_at)
-            VALUES (${ids.id}, ${orgId}, ${spec.name}, ${JSON.stringify(spec)}::jsonb, ${ids.now}::bigint, ${ids.now}::bigint)
+            VALUES (${ids.id}, ${orgId}, ${spec.name}, ${jsonText(spec)}::jsonb, ${ids.now}::bigint, ${ids.now}::bigint)
             ON CONFLICT (org_id, name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at
             RETURNING *`,
       );

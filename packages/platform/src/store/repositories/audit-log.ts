@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditLog, AuditRecord } from '@autonoma/core';
+import { storableValue } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
-import { toNumber } from './values.ts';
+import { jsonText, toNumber } from './values.ts';
 
 /** JSON with object keys sorted at every level, so jsonb's key reordering does not change hashes. */
 export function canonicalJson(value: unknown): string {
@@ -53,7 +54,9 @@ const lockOrg = (orgId: string): SQL =>
 /** Creates the {@link AuditLog} over an {@link Executor}. */
 export function createAuditLog(db: Executor): AuditLog {
   return {
-    async append(entry) {
+    async append(input) {
+      // Cleaned before hashing, so the stored entry is exactly the hashed one.
+      const entry = storableValue(input);
       return db.transaction(async (tx) => {
         await tx.execute(lockOrg(entry.orgId));
         const last = await queryRows(
@@ -66,7 +69,7 @@ export function createAuditLog(db: Executor): AuditLog {
           tx,
           sql`INSERT INTO audit_log (org_id, actor, action, target, detail, at, prev_hash, hash)
               VALUES (${entry.orgId}, ${entry.actor}, ${entry.action}, ${entry.target},
-                ${JSON.stringify(entry.detail)}::jsonb, ${entry.at}::bigint, ${prevHash}, ${hash})
+                ${jsonText(entry.detail)}::jsonb, ${entry.at}::bigint, ${prevHash}, ${hash})
               RETURNING *`,
         );
         const row = rows[0];

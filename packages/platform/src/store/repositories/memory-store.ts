@@ -31,6 +31,7 @@ import {
   toStringOrNull,
   vectorDimension,
   vectorLiteral,
+  jsonText,
 } from './values.ts';
 
 const columns = sql.raw(
@@ -61,7 +62,7 @@ export function tsQueryText(text: string): string | null {
 const kindsIn = (kinds: MemoryKind[] | undefined): SQL =>
   kinds === undefined || kinds.length === 0
     ? sql``
-    : sql`AND kind IN (SELECT jsonb_array_elements_text(${JSON.stringify(kinds)}::jsonb))`;
+    : sql`AND kind IN (SELECT jsonb_array_elements_text(${jsonText(kinds)}::jsonb))`;
 
 /** Creates the {@link MemoryStore}; `vectorSearch` says whether the pgvector columns exist. */
 export function createMemoryStore(db: Executor, vectorSearch: () => boolean): MemoryStore {
@@ -77,7 +78,7 @@ export function createMemoryStore(db: Executor, vectorSearch: () => boolean): Me
               created_at, last_accessed_at, access_count)
             VALUES (${memory.id}, ${memory.orgId}, ${memory.agentId}, ${memory.kind}, ${memory.text},
               ${memory.importance}::real, ${realArrayLiteral(memory.embedding)}::real[], ${memory.runId},
-              ${JSON.stringify(memory.metadata)}::jsonb, ${memory.createdAt}::bigint, ${memory.lastAccessedAt}::bigint,
+              ${jsonText(memory.metadata)}::jsonb, ${memory.createdAt}::bigint, ${memory.lastAccessedAt}::bigint,
               ${memory.accessCount}::int)
             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, text = excluded.text, importance = excluded.importance,
               embedding = excluded.embedding, run_id = excluded.run_id, metadata = excluded.metadata,

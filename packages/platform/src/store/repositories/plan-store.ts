@@ -7,7 +7,14 @@ import type { PlanStore, ReusablePlan } from '@autonoma/core';
 import { sql } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import { cosineSql } from './similarity.ts';
-import { realArrayLiteral, toNumber, toNumberArray, vectorDimension, vectorLiteral } from './values.ts';
+import {
+  realArrayLiteral,
+  toNumber,
+  toNumberArray,
+  vectorDimension,
+  vectorLiteral,
+  jsonText,
+} from './values.ts';
 
 const planFromRow = (row: Record<string, unknown>): ReusablePlan => ({
   id: String(row.id),
@@ -34,7 +41,7 @@ export function createPlanStore(db: Executor, vectorSearch: () => boolean): Plan
         db,
         sql`INSERT INTO plans (id, org_id, agent_id, signature, goal_text, embedding, steps, successes, failures, created_at, updated_at)
             VALUES (${plan.id}, ${plan.orgId}, ${plan.agentId}, ${plan.signature}, ${plan.goalText},
-              ${realArrayLiteral(plan.embedding)}::real[], ${JSON.stringify(plan.steps)}::jsonb, ${plan.successes}::int,
+              ${realArrayLiteral(plan.embedding)}::real[], ${jsonText(plan.steps)}::jsonb, ${plan.successes}::int,
               ${plan.failures}::int, ${plan.createdAt}::bigint, ${plan.updatedAt}::bigint)
             ON CONFLICT (id) DO UPDATE SET signature = excluded.signature, goal_text = excluded.goal_text,
               embedding = excluded.embedding, steps = excluded.steps, successes = excluded.successes,
@@ -79,12 +86,42 @@ export function createPlanStore(db: Executor, vectorSearch: () => boolean): Plan
       return row === undefined ? undefined : { plan: planFromRow(row), similarity: toNumber(row.similarity) };
     },
 
-    async recordOutcome(id, success, now) {
-      await db.execute(
-        sql`UPDATE plans SET successes = successes + ${success ? 1 : 0}::int, failures = failures + ${success ? 0 : 1}::int,
-              updated_at = ${now}::bigint
-            WHERE id = ${id}`,
+    async recordRun(outcome) {
+      // One statement: the ledger row (plan, run) is the guard; the counters move only when it was new,
+      // so a reflection repeated after a crash counts nothing twice.
+      const { plan } = outcome;
+      const successes = outcome.success ? 1 : 0;
+      const failures = outcome.success ? 0 : 1;
+      const rows = await queryRows(
+        db,
+        sql`WITH ledger AS (
+              INSERT INTO plan_runs (plan_id, run_id, success, at)
+              SELECT ${outcome.planId}, ${outcome.runId}, ${outcome.success}, ${outcome.now}::bigint
+              WHERE ${plan !== undefined}
+                OR EXISTS (SELECT 1 FROM plans WHERE id = ${outcome.planId} AND org_id = ${outcome.orgId})
+              ON CONFLICT DO NOTHING
+              RETURNING plan_id
+            ), created AS (
+              INSERT INTO plans (id, org_id, agent_id, signature, goal_text, embedding, steps, successes, failures,
+                created_at, updated_at)
+              SELECT ${outcome.planId}, ${outcome.orgId}, ${plan?.agentId ?? ''}, ${plan?.signature ?? ''},
+                ${plan?.goalText ?? ''}, ${realArrayLiteral(plan?.embedding ?? null)}::real[],
+                ${jsonText(plan?.steps ?? [])}::jsonb, ${successes}::int, ${failures}::int,
+                ${outcome.now}::bigint, ${outcome.now}::bigint
+              FROM ledger WHERE ${plan !== undefined}
+              ON CONFLICT (id) DO UPDATE SET successes = plans.successes + ${successes}::int,
+                failures = plans.failures + ${failures}::int, updated_at = excluded.updated_at
+                WHERE plans.org_id = ${outcome.orgId}
+              RETURNING id
+            ), counted AS (
+              UPDATE plans SET successes = successes + ${successes}::int, failures = failures + ${failures}::int,
+                updated_at = ${outcome.now}::bigint
+              FROM ledger WHERE plans.id = ledger.plan_id AND plans.org_id = ${outcome.orgId} AND ${plan === undefined}
+              RETURNING plans.id
+            )
+            SELECT EXISTS (SELECT 1 FROM ledger) AS counted`,
       );
+      return rows[0]?.counted === true;
     },
 
     async list(orgId, agentId) {

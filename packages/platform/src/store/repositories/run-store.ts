@@ -1,7 +1,8 @@
 /**
  * The run store on PostgreSQL/PGlite. Every write is one statement: data-modifying CTEs update the run
- * under its compare-and-set or lease fence and append the events only when that update matched, so a
- * step (run state + events + finished tool calls) is one round trip and one commit.
+ * under its compare-and-set or lease fence and append the events (and the outbox job, when the run
+ * becomes runnable) only when that update matched, so a step is one round trip and one commit. Every
+ * read and write names the organization: another organization's run is not found.
  */
 import {
   conflict,
@@ -9,6 +10,7 @@ import {
   notFound,
   emptyUsage,
   type AcquireLease,
+  type ClaimQuery,
   type CommitResult,
   type EventPayload,
   type Lease,
@@ -22,12 +24,24 @@ import {
 } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
-import { eventFromRow, insertEventsCte, runFromRow, sequence, storable, terminalList } from './run-rows.ts';
-import { jsonParameter } from './values.ts';
+import {
+  eventFromRow,
+  insertEventsCte,
+  outboxCte,
+  runFromRow,
+  sequence,
+  storable,
+  terminalList,
+} from './run-rows.ts';
+import { jsonParameter, jsonText } from './values.ts';
 
 const priorityOrder = sql.raw(
   `CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
 );
+
+/** Runnable now: queued, running, or sleeping past its wake time. */
+const runnableNow = (now: number): SQL =>
+  sql`(status IN ('queued', 'running') OR (status = 'sleeping' AND wake_at <= ${now}::bigint))`;
 
 /** Creates the {@link RunStore} over an {@link Executor}. */
 export function createRunStore(db: Executor): RunStore {
@@ -35,26 +49,30 @@ export function createRunStore(db: Executor): RunStore {
     const row = (await queryRows(db, query))[0];
     return row === undefined ? undefined : runFromRow(row);
   };
-  const get = (id: string): Promise<Run | undefined> => selectOne(sql`SELECT * FROM runs WHERE id = ${id}`);
+  const get = (orgId: string, id: string): Promise<Run | undefined> =>
+    selectOne(sql`SELECT * FROM runs WHERE id = ${id} AND org_id = ${orgId}`);
 
   return {
     async create(run: NewRun) {
       const rows = await queryRows(
         db,
-        sql`INSERT INTO runs (id, org_id, agent_id, parent_run_id, goal, status, version, priority, budgets, usage,
-              last_seq, step_count, workspace, lease_epoch, idempotency_key, created_at, updated_at)
-            VALUES (${run.id}, ${run.orgId}, ${run.agentId}, ${run.parentRunId ?? null}, ${JSON.stringify(run.goal)}::jsonb,
-              'queued', 0, ${run.priority ?? 'normal'}, ${JSON.stringify(run.budgets)}::jsonb,
-              ${JSON.stringify(emptyUsage())}::jsonb, 0, 0, ${run.workspace}, 0, ${run.idempotencyKey ?? null},
-              ${run.now}::bigint, ${run.now}::bigint)
-            ON CONFLICT DO NOTHING
-            RETURNING *`,
+        sql`WITH created AS (
+              INSERT INTO runs (id, org_id, agent_id, parent_run_id, goal, status, version, priority, budgets, usage,
+                last_seq, step_count, workspace, lease_epoch, idempotency_key, created_at, updated_at)
+              VALUES (${run.id}, ${run.orgId}, ${run.agentId}, ${run.parentRunId ?? null}, ${jsonText(run.goal)}::jsonb,
+                'queued', 0, ${run.priority ?? 'normal'}, ${jsonText(run.budgets)}::jsonb,
+                ${jsonText(emptyUsage())}::jsonb, 0, 0, ${run.workspace}, 0, ${run.idempotencyKey ?? null},
+                ${run.now}::bigint, ${run.now}::bigint)
+              ON CONFLICT DO NOTHING
+              RETURNING *
+            ), ${outboxCte('created', run.enqueue, run.now)}
+            SELECT * FROM created`,
       );
       const created = rows[0];
       if (created !== undefined) return { run: runFromRow(created), created: true };
       const existing =
         run.idempotencyKey === undefined
-          ? await get(run.id)
+          ? await get(run.orgId, run.id)
           : await selectOne(
               sql`SELECT * FROM runs WHERE org_id = ${run.orgId} AND idempotency_key = ${run.idempotencyKey}`,
             );
@@ -68,9 +86,7 @@ export function createRunStore(db: Executor): RunStore {
     async list(filter: RunFilter) {
       const conditions: SQL[] = [sql`org_id = ${filter.orgId}`];
       if (filter.status !== undefined && filter.status.length > 0) {
-        conditions.push(
-          sql`status IN (SELECT jsonb_array_elements_text(${JSON.stringify(filter.status)}::jsonb))`,
-        );
+        conditions.push(sql`status IN (SELECT jsonb_array_elements_text(${jsonText(filter.status)}::jsonb))`);
       }
       if (filter.agentId !== undefined) conditions.push(sql`agent_id = ${filter.agentId}`);
       if (filter.parentRunId !== undefined) conditions.push(sql`parent_run_id = ${filter.parentRunId}`);
@@ -87,8 +103,8 @@ export function createRunStore(db: Executor): RunStore {
       return rows.map(runFromRow);
     },
 
-    async transition(id, expected, next, events) {
-      const stored = storable(events);
+    async transition(orgId, id, expected, next) {
+      const stored = storable(next.events);
       const terminal = isTerminal(next.status);
       const rows = await queryRows(
         db,
@@ -97,11 +113,12 @@ export function createRunStore(db: Executor): RunStore {
                 reason = CASE WHEN ${next.reason !== undefined} THEN ${next.reason ?? null}::text ELSE reason END,
                 answer = CASE WHEN ${next.answer !== undefined} THEN ${next.answer ?? null}::text ELSE answer END,
                 last_seq = last_seq + ${stored.length}::int, updated_at = ${next.now}::bigint,
+                wake_at = CASE WHEN ${next.status === 'sleeping'} THEN wake_at ELSE NULL END,
                 ended_at = CASE WHEN ${terminal} THEN ${next.now}::bigint ELSE ended_at END
-              WHERE id = ${id} AND status = ${expected.status} AND version = ${expected.version}
+              WHERE id = ${id} AND org_id = ${orgId} AND status = ${expected.status} AND version = ${expected.version}
                 AND status NOT IN ${terminalList}
               RETURNING *
-            ), ${insertEventsCte(stored, next.now)}
+            ), ${insertEventsCte(stored, next.now)}, ${outboxCte('updated', next.enqueue, next.now)}
             SELECT * FROM updated`,
       );
       const row = rows[0];
@@ -110,26 +127,32 @@ export function createRunStore(db: Executor): RunStore {
       return { run, events: sequence(id, run.lastSeq - stored.length, stored, next.now) };
     },
 
-    async acquireLease(id, options: AcquireLease) {
+    async acquireLease(orgId, id, options: AcquireLease) {
       const expiresAt = options.now + options.ttlMs;
+      const lease = (epoch: unknown): Lease => ({
+        runId: id,
+        orgId,
+        owner: options.owner,
+        epoch: Number(epoch),
+        expiresAt,
+      });
       // Common case in one statement: the lease is free, expired or already ours. The conditions are
       // those of the slow path below, checked under the row lock, so a racing acquirer cannot slip in.
       const taken = await queryRows(
         db,
         sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
               lease_expires_at = ${expiresAt}::bigint
-            WHERE id = ${id} AND status NOT IN ${terminalList}
+            WHERE id = ${id} AND org_id = ${orgId} AND status NOT IN ${terminalList}
               AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${options.now}::bigint
                 OR lease_owner = ${options.owner})
             RETURNING lease_epoch`,
       );
       const takenEpoch = taken[0]?.lease_epoch;
-      if (takenEpoch !== undefined)
-        return { runId: id, owner: options.owner, epoch: Number(takenEpoch), expiresAt };
+      if (takenEpoch !== undefined) return lease(takenEpoch);
       // Otherwise: read, decide in JS (refusal reason, the steal callback), then update only if the epoch
       // is still the one we saw: a racing acquirer makes our UPDATE match nothing, and we read again.
       for (let attempt = 0; attempt < 5; attempt += 1) {
-        const run = await get(id);
+        const run = await get(orgId, id);
         if (run === undefined) return { refused: true, reason: 'not_found' } satisfies LeaseRefusal;
         if (isTerminal(run.status)) return { refused: true, reason: 'terminal', run } satisfies LeaseRefusal;
         const free =
@@ -143,13 +166,14 @@ export function createRunStore(db: Executor): RunStore {
           db,
           sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
                 lease_expires_at = ${expiresAt}::bigint
-              WHERE id = ${id} AND lease_epoch = ${run.leaseEpoch}::bigint AND status NOT IN ${terminalList}
+              WHERE id = ${id} AND org_id = ${orgId} AND lease_epoch = ${run.leaseEpoch}::bigint
+                AND status NOT IN ${terminalList}
               RETURNING lease_epoch`,
         );
         const epoch = rows[0]?.lease_epoch;
-        if (epoch !== undefined) return { runId: id, owner: options.owner, epoch: Number(epoch), expiresAt };
+        if (epoch !== undefined) return lease(epoch);
       }
-      const run = await get(id);
+      const run = await get(orgId, id);
       return { refused: true, reason: 'held', ...(run === undefined ? {} : { run }) } satisfies LeaseRefusal;
     },
 
@@ -180,60 +204,52 @@ export function createRunStore(db: Executor): RunStore {
         result: call.result ?? null,
         now: call.now,
       }));
-      // One statement: fenced run update, event append and tool-call completions succeed or fail together.
-      // The lease is extended only once half of it is used, so most step commits leave every indexed
-      // column of the run row unchanged and PostgreSQL can update it in place (HOT).
+      // One statement: fenced run update, event append, tool-call completions and the outbox job succeed
+      // or fail together. The lease is extended only once half of it is used, so most step commits leave
+      // every indexed column of the run row unchanged and PostgreSQL can update it in place (HOT).
       const renewBelow = commit.now + Math.floor((commit.leaseExpiresAt - commit.now) / 2);
       const rows = await queryRows(
         db,
         sql`WITH updated AS (
               UPDATE runs SET status = ${commit.status}, version = version + 1,
-                usage = ${JSON.stringify(commit.usage)}::jsonb, step_count = ${commit.stepCount}::int,
+                usage = ${jsonText(commit.usage)}::jsonb, step_count = ${commit.stepCount}::int,
                 brain_state = ${jsonParameter(commit.brainState)}::jsonb,
+                context = ${jsonText(commit.context)}::jsonb,
                 answer = CASE WHEN ${commit.answer !== undefined} THEN ${commit.answer ?? null}::text ELSE answer END,
                 reason = CASE WHEN ${commit.reason !== undefined} THEN ${commit.reason ?? null}::text ELSE reason END,
+                wake_at = ${commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null}::bigint,
                 last_seq = last_seq + ${stored.length}::int, updated_at = ${commit.now}::bigint,
                 lease_expires_at = CASE WHEN lease_expires_at IS NULL OR lease_expires_at < ${renewBelow}::bigint
                   THEN ${commit.leaseExpiresAt}::bigint ELSE lease_expires_at END,
                 ended_at = CASE WHEN ${terminal} THEN ${commit.now}::bigint ELSE ended_at END
               WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
-                AND status NOT IN ${terminalList}
+                AND status NOT IN ${terminalList} AND last_seq = ${commit.expectedLastSeq}::int
               RETURNING *
             ), ${insertEventsCte(stored, commit.now)},
             completed AS (
               UPDATE tool_calls t SET status = c.status, result = c.result, updated_at = c.now
               FROM updated u
-                CROSS JOIN jsonb_to_recordset(${JSON.stringify(completions)}::jsonb)
+                CROSS JOIN jsonb_to_recordset(${jsonText(completions)}::jsonb)
                   AS c(key text, status text, result jsonb, now bigint)
               WHERE t.key = c.key AND t.run_id = u.id AND t.status = 'started'
               RETURNING t.key
-            )
+            ), ${outboxCte('updated', commit.enqueue, commit.now)}
             SELECT * FROM updated`,
       );
       const row = rows[0];
-      if (row === undefined) {
-        throw conflict(
-          'fenced',
-          `the lease on run '${lease.runId}' (epoch ${lease.epoch}) is no longer held`,
-          {
-            runId: lease.runId,
-            owner: lease.owner,
-            epoch: lease.epoch,
-          },
-        );
-      }
+      if (row === undefined) throw await refusal(lease, commit.expectedLastSeq);
       const run = runFromRow(row);
       return { run, events: sequence(run.id, run.lastSeq - stored.length, stored, commit.now) };
     },
 
-    async appendEvents(id: string, events: EventPayload[], now: number): Promise<RunEvent[]> {
+    async appendEvents(orgId: string, id: string, events: EventPayload[], now: number): Promise<RunEvent[]> {
       const stored = storable(events);
       // The row lock taken by the UPDATE serializes concurrent appenders: seq has no gaps.
       const rows = await queryRows(
         db,
         sql`WITH updated AS (
               UPDATE runs SET last_seq = last_seq + ${stored.length}::int, updated_at = GREATEST(updated_at, ${now}::bigint)
-              WHERE id = ${id}
+              WHERE id = ${id} AND org_id = ${orgId}
               RETURNING id, last_seq
             ), ${insertEventsCte(stored, now)}
             SELECT last_seq FROM updated`,
@@ -243,25 +259,81 @@ export function createRunStore(db: Executor): RunStore {
       return sequence(id, Number(row.last_seq) - stored.length, stored, now);
     },
 
-    async events(runId: string, afterSeq = 0, limit = 1000) {
+    async events(orgId: string, runId: string, afterSeq = 0, limit = 1000) {
       const rows = await queryRows(
         db,
-        sql`SELECT run_id, seq, at, payload FROM run_events
-            WHERE run_id = ${runId} AND seq > ${afterSeq}::int ORDER BY seq LIMIT ${limit}`,
+        sql`SELECT run_id, seq, at, payload, schema_version FROM run_events
+            WHERE run_id = ${runId} AND seq > ${afterSeq}::int
+              AND EXISTS (SELECT 1 FROM runs WHERE id = ${runId} AND org_id = ${orgId})
+            ORDER BY seq LIMIT ${limit}`,
       );
       return rows.map(eventFromRow);
     },
 
-    async resumable(orgId: string | undefined, now: number, limit: number) {
+    async claimable(query: ClaimQuery) {
+      const leaseFree =
+        query.ignoreLeases === true
+          ? sql``
+          : sql`AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${query.now}::bigint)`;
       const rows = await queryRows(
         db,
         sql`SELECT * FROM runs
-            WHERE status NOT IN ${terminalList}
-              AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${now}::bigint)
-              ${orgId === undefined ? sql`` : sql`AND org_id = ${orgId}`}
-            ORDER BY ${priorityOrder}, created_at, id LIMIT ${limit}`,
+            WHERE ${runnableNow(query.now)} ${leaseFree}
+              ${query.orgId === undefined ? sql`` : sql`AND org_id = ${query.orgId}`}
+            ORDER BY ${priorityOrder}, created_at, id LIMIT ${query.limit}`,
+      );
+      return rows.map(runFromRow);
+    },
+
+    async finalize(orgId: string, id: string, events: EventPayload[], now: number) {
+      const stored = storable(events);
+      const rows = await queryRows(
+        db,
+        sql`WITH updated AS (
+              UPDATE runs SET finalized_at = ${now}::bigint, last_seq = last_seq + ${stored.length}::int,
+                updated_at = GREATEST(updated_at, ${now}::bigint)
+              WHERE id = ${id} AND org_id = ${orgId} AND finalized_at IS NULL AND status IN ${terminalList}
+              RETURNING id, last_seq
+            ), ${insertEventsCte(stored, now)}
+            SELECT last_seq FROM updated`,
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return sequence(id, Number(row.last_seq) - stored.length, stored, now);
+    },
+
+    async unfinalized(query) {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM runs
+            WHERE finalized_at IS NULL AND ended_at IS NOT NULL AND ended_at < ${query.endedBefore}::bigint
+              ${query.orgId === undefined ? sql`` : sql`AND org_id = ${query.orgId}`}
+            ORDER BY ended_at LIMIT ${query.limit}`,
       );
       return rows.map(runFromRow);
     },
   };
+
+  /** Why a step commit matched no row: events appended meanwhile (`stale`), or the lease is gone (`fenced`). */
+  async function refusal(lease: Lease, expectedLastSeq: number): Promise<Error> {
+    const row = (
+      await queryRows(
+        db,
+        sql`SELECT lease_owner, lease_epoch, status, last_seq FROM runs WHERE id = ${lease.runId}`,
+      )
+    )[0];
+    const holds =
+      row !== undefined &&
+      row.lease_owner === lease.owner &&
+      Number(row.lease_epoch) === lease.epoch &&
+      !isTerminal(String(row.status) as Run['status']);
+    if (holds && Number(row.last_seq) !== expectedLastSeq) {
+      return conflict('stale', `run '${lease.runId}' has events after seq ${expectedLastSeq}`);
+    }
+    return conflict('fenced', `the lease on run '${lease.runId}' (epoch ${lease.epoch}) is no longer held`, {
+      runId: lease.runId,
+      owner: lease.owner,
+      epoch: lease.epoch,
+    });
+  }
 }

@@ -1,6 +1,6 @@
 /** The tool-call journal: calls are recorded (fenced by the run lease) before they execute. */
 import { conflict, type Lease, type ToolCallJournal, type ToolCallRecord } from '@autonoma/core';
-import { sql } from '../sql.ts';
+import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import { terminalList } from './run-rows.ts';
 import { fromJson, jsonParameter, toNumber } from './values.ts';
@@ -23,10 +23,12 @@ export const toolCallFromRow = (row: Record<string, unknown>): ToolCallRecord =>
 
 /** Creates the {@link ToolCallJournal} over an {@link Executor}. */
 export function createToolCallJournal(db: Executor): ToolCallJournal {
-  const get = async (key: string): Promise<ToolCallRecord | undefined> => {
-    const row = (await queryRows(db, sql`SELECT * FROM tool_calls WHERE key = ${key}`))[0];
-    return row === undefined ? undefined : toolCallFromRow(row);
-  };
+  const selectRows = async (query: SQL): Promise<ToolCallRecord[]> =>
+    (await queryRows(db, query)).map(toolCallFromRow);
+  const ofOrg = (orgId: string): SQL =>
+    sql`EXISTS (SELECT 1 FROM runs r WHERE r.id = tool_calls.run_id AND r.org_id = ${orgId})`;
+  const get = async (orgId: string, key: string): Promise<ToolCallRecord | undefined> =>
+    (await selectRows(sql`SELECT * FROM tool_calls WHERE key = ${key} AND ${ofOrg(orgId)}`))[0];
   return {
     async begin(lease: Lease, record) {
       // One statement: insert only while the lease is current, keep the first record of a key, and
@@ -70,7 +72,7 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
       const existing = row.existing as Record<string, unknown> | null;
       if (existing !== null) return { record: toolCallFromRow(existing), created: false };
       // A concurrent insert committed after this statement's snapshot: read it now.
-      const latest = await get(record.key);
+      const latest = await get(lease.orgId, record.key);
       if (latest === undefined)
         throw conflict('conflict', `tool call '${record.key}' could not be journalled`);
       return { record: latest, created: false };
@@ -78,15 +80,20 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
 
     get,
 
-    async listForRun(runId: string) {
-      const rows = await queryRows(
-        db,
-        sql`SELECT * FROM tool_calls WHERE run_id = ${runId} ORDER BY step, call_index`,
-      );
-      return rows.map(toolCallFromRow);
-    },
+    listForRun: (orgId, runId) =>
+      selectRows(
+        sql`SELECT * FROM tool_calls WHERE run_id = ${runId} AND ${ofOrg(orgId)} ORDER BY step, call_index`,
+      ),
 
-    async resolve(key, from, to, result, now) {
+    pending: (orgId, runId, step) =>
+      selectRows(
+        sql`SELECT * FROM tool_calls
+            WHERE run_id = ${runId} AND ${ofOrg(orgId)}
+              AND ((step = ${step}::int AND status IN ('started', 'succeeded', 'failed')) OR status = 'approved')
+            ORDER BY step, call_index`,
+      ),
+
+    async resolve(orgId, key, { from, to, result, now }) {
       // A call's completion (started → succeeded/failed) is also written by the step commit that follows;
       // recording it early only spares a resumed run the review of a call that did finish. So it commits
       // asynchronously: a process crash keeps it (the server has it), a server crash may lose it and the
@@ -97,10 +104,11 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
         db,
         completion
           ? sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
-                WHERE key = ${key} AND status = ${from} AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+                WHERE key = ${key} AND status = ${from} AND ${ofOrg(orgId)}
+                  AND set_config('synchronous_commit', 'off', true) IS NOT NULL
                 RETURNING key`
           : sql`UPDATE tool_calls SET status = ${to}, result = ${jsonParameter(result)}::jsonb, updated_at = ${now}::bigint
-                WHERE key = ${key} AND status = ${from}
+                WHERE key = ${key} AND status = ${from} AND ${ofOrg(orgId)}
                 RETURNING key`,
       );
       return rows.length > 0;

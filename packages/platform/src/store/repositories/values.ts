@@ -1,4 +1,5 @@
 /** Conversions between raw SQL rows and domain values, shared by the repositories. */
+import { storableValue } from '@autonoma/core';
 
 /** A number from a driver value (int8 arrives as string in pg and as bigint in PGlite when large). */
 export const toNumber = (value: unknown): number => {
@@ -18,9 +19,22 @@ export const toStringOrNull = (value: unknown): string | null =>
 /** A parsed JSON value (drivers parse jsonb already; `row_to_json` nests it too). */
 export const fromJson = (value: unknown): unknown => (value === undefined ? null : value);
 
+/** JSON escapes PostgreSQL refuses in `jsonb`: NUL and (only JSON.stringify escapes them) lone surrogates. */
+const unstorableEscape = /\\u0000|\\ud[89a-f]/i;
+
+/**
+ * JSON text for a `::jsonb` parameter. A NUL or an unpaired surrogate anywhere in the value becomes
+ * U+FFFD (see core's `storableValue`): the loop already cleans what models and tools produce, this keeps
+ * every other writer from ever sending the store what it refuses.
+ */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return unstorableEscape.test(text) ? (JSON.stringify(storableValue(value)) ?? 'null') : text;
+}
+
 /** A jsonb parameter: text the statement casts with `::jsonb`, or SQL NULL. */
 export const jsonParameter = (value: unknown): string | null =>
-  value === undefined || value === null ? null : JSON.stringify(value);
+  value === undefined || value === null ? null : jsonText(value);
 
 /** A `real[]` literal such as `{0.1,0.2}` for a `::real[]` cast, or null. */
 export const realArrayLiteral = (values: readonly number[] | null): string | null =>

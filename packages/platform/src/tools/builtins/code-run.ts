@@ -1,6 +1,5 @@
 import { defineTool } from '@autonoma/core';
 import type { JavaScriptResult } from '../sandbox/quickjs-runner.ts';
-import { runJavaScript } from '../sandbox/quickjs-runner.ts';
 import type { BuiltinToolOptions } from './options.ts';
 import { strictInput, textField } from './schema.ts';
 
@@ -21,7 +20,10 @@ export function createCodeRunTool(options: BuiltinToolOptions) {
     idempotent: true,
     risk: 'medium',
     timeoutMs: timeoutMs + 5000,
-    execute: ({ code }, context): Promise<JavaScriptResult> =>
-      runJavaScript(code, options.code, context.signal),
+    // QuickJS (a WebAssembly module) is loaded on the first call, not when the process starts.
+    execute: async ({ code }, context): Promise<JavaScriptResult> => {
+      const { runJavaScript } = await import('../sandbox/quickjs-runner.ts');
+      return runJavaScript(code, options.code, context.signal);
+    },
   });
 }

@@ -1,8 +1,10 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineTool, ToolError } from '@autonoma/core';
+import { isProtected } from '../sandbox/protected-paths.ts';
+import type { BuiltinToolOptions } from './options.ts';
 import { strictInput, textField } from './schema.ts';
-import { fileError, lexicalTarget, resolveExisting, workspaceRoot } from './workspace-path.ts';
+import { fileError, lexicalTarget, openWorkspace, resolveExisting } from './workspace-path.ts';
 
 const input = strictInput({ path: textField('path', 4096).optional() });
 
@@ -22,8 +24,11 @@ function typeOf(stats: Awaited<ReturnType<typeof lstat>>): FsEntry['type'] {
   return 'other';
 }
 
-/** `fs_list {path?}`: lists a directory of the workspace (the workspace itself by default). */
-export function createFsListTool() {
+/**
+ * `fs_list {path?}`: lists a directory of the workspace (the workspace itself by default). Autonoma's own
+ * directories are left out of listings and cannot be listed (`path_protected`).
+ */
+export function createFsListTool(options: BuiltinToolOptions) {
   return defineTool({
     name: 'fs_list',
     description: `List a directory in the workspace (default: its root), with entry types and sizes (first ${maxEntries}).`,
@@ -34,13 +39,14 @@ export function createFsListTool() {
       { path = '.' },
       context,
     ): Promise<{ path: string; entries: FsEntry[]; truncated: boolean }> {
-      const root = await workspaceRoot(context.workspace);
-      const real = await resolveExisting(root, lexicalTarget(root, context.workspace, path), path);
+      const scope = await openWorkspace(context.workspace, options.home);
+      const real = await resolveExisting(scope, lexicalTarget(scope, path), path);
       if (!(await stat(real)).isDirectory())
         throw new ToolError('not_a_directory', `'${path}' is not a directory`);
-      const names = (
-        await readdir(real).catch((error: unknown) => Promise.reject(fileError(error, path)))
-      ).sort();
+      const { area } = scope;
+      const names = (await readdir(real).catch((error: unknown) => Promise.reject(fileError(error, path))))
+        .filter((name) => !(area && isProtected(area, join(real, name))))
+        .sort();
       const entries: FsEntry[] = [];
       for (const name of names.slice(0, maxEntries)) {
         const stats = await lstat(join(real, name)).catch(() => undefined);

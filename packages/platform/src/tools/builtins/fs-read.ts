@@ -6,10 +6,10 @@ import { strictInput, textField } from './schema.ts';
 import {
   fileError,
   lexicalTarget,
+  openWorkspace,
   resolveExisting,
   safeOpenFlags,
   verifyOpened,
-  workspaceRoot,
 } from './workspace-path.ts';
 
 const input = strictInput({ path: textField('path', 4096) });
@@ -34,7 +34,10 @@ function decode(bytes: Buffer): { content: string; encoding: 'utf8' | 'base64' }
   }
 }
 
-/** `fs_read {path}`: reads a regular file inside the workspace, never through a symlink that leaves it. */
+/**
+ * `fs_read {path}`: reads a regular file inside the workspace, never through a symlink that leaves it,
+ * and never one of Autonoma's own (`path_protected`).
+ */
 export function createFsReadTool(options: BuiltinToolOptions) {
   const maxBytes = options.maxReadBytes ?? 1_048_576;
   return defineTool({
@@ -44,13 +47,13 @@ export function createFsReadTool(options: BuiltinToolOptions) {
     idempotent: true,
     risk: 'low',
     async execute({ path }, context): Promise<FsReadOutput> {
-      const root = await workspaceRoot(context.workspace);
-      const real = await resolveExisting(root, lexicalTarget(root, context.workspace, path), path);
+      const scope = await openWorkspace(context.workspace, options.home);
+      const real = await resolveExisting(scope, lexicalTarget(scope, path), path);
       const handle = await open(real, constants.O_RDONLY | safeOpenFlags).catch((error: unknown) => {
         throw fileError(error, path);
       });
       try {
-        await verifyOpened(root, handle, path);
+        await verifyOpened(scope, handle, path);
         const stats = await handle.stat();
         if (stats.isDirectory()) throw new ToolError('is_directory', `'${path}' is a directory; use fs_list`);
         if (!stats.isFile()) throw new ToolError('special_file', `'${path}' is not a regular file`);

@@ -4,14 +4,15 @@ import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
 import type { BuiltinToolOptions } from './options.ts';
 import { strictInput, textField } from './schema.ts';
+import type { WorkspaceScope } from './workspace-path.ts';
 import {
   fileError,
   lexicalTarget,
+  openWorkspace,
   prepareParent,
   resolveExisting,
   safeOpenFlags,
   verifyOpened,
-  workspaceRoot,
 } from './workspace-path.ts';
 
 const input = strictInput({
@@ -20,8 +21,8 @@ const input = strictInput({
 });
 
 /** Where the final path points: an existing file (through in-workspace symlinks) or a new file. */
-async function finalTarget(root: string, target: string, shown: string): Promise<string> {
-  const parentReady = await prepareParent(root, target, shown);
+async function finalTarget(scope: WorkspaceScope, target: string, shown: string): Promise<string> {
+  const parentReady = await prepareParent(scope, target, shown);
   const stats = await lstat(parentReady).catch(() => undefined);
   if (!stats) return parentReady;
   if (stats.isSymbolicLink()) {
@@ -35,7 +36,7 @@ async function finalTarget(root: string, target: string, shown: string): Promise
         'dangling_symlink',
         `'${shown}' is a symlink to nothing; it is not written through`,
       );
-    return resolveExisting(root, parentReady, shown);
+    return resolveExisting(scope, parentReady, shown);
   }
   if (stats.isDirectory()) throw new ToolError('is_directory', `'${shown}' is a directory`);
   if (!stats.isFile()) throw new ToolError('special_file', `'${shown}' is not a regular file`);
@@ -44,7 +45,8 @@ async function finalTarget(root: string, target: string, shown: string): Promise
 
 /**
  * `fs_write {path, content}`: replaces a file's content (UTF-8), creating parent directories inside the
- * workspace. Idempotent: the same content twice leaves the same file.
+ * workspace. Idempotent: the same content twice leaves the same file. Autonoma's own files are refused
+ * (`path_protected`) before any directory is created.
  */
 export function createFsWriteTool(options: BuiltinToolOptions) {
   const maxBytes = options.maxWriteBytes ?? 1_048_576;
@@ -59,10 +61,10 @@ export function createFsWriteTool(options: BuiltinToolOptions) {
       if (bytes > maxBytes) {
         throw new ToolError('too_large', `content is ${bytes} bytes; fs_write accepts at most ${maxBytes}`);
       }
-      const root = await workspaceRoot(context.workspace);
-      const target = lexicalTarget(root, context.workspace, path);
-      if (target === root) throw new ToolError('is_directory', `'${path}' is the workspace itself`);
-      const real = await finalTarget(root, target, path);
+      const scope = await openWorkspace(context.workspace, options.home);
+      const target = lexicalTarget(scope, path);
+      if (target === scope.root) throw new ToolError('is_directory', `'${path}' is the workspace itself`);
+      const real = await finalTarget(scope, target, path);
       // No O_TRUNC yet: the file's real location is checked before anything in it changes.
       const handle = await open(real, constants.O_WRONLY | constants.O_CREAT | safeOpenFlags, 0o644).catch(
         (error: unknown) => {
@@ -70,7 +72,7 @@ export function createFsWriteTool(options: BuiltinToolOptions) {
         },
       );
       try {
-        await verifyOpened(root, handle, path);
+        await verifyOpened(scope, handle, path);
         if (!(await handle.stat()).isFile())
           throw new ToolError('special_file', `'${path}' is not a regular file`);
         await handle.truncate(0);

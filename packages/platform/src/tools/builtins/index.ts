@@ -33,7 +33,7 @@ export function createBuiltinTools(options: BuiltinToolOptions): AnyTool[] {
   const tools = [
     createFsReadTool(options),
     createFsWriteTool(options),
-    createFsListTool(),
+    createFsListTool(options),
     createHttpRequestTool(options, allow),
     createShellExecTool(options),
     createCodeRunTool(options),

@@ -26,7 +26,10 @@ export type AuditWriter = (
 
 /** Limits and sandbox settings for `shell_exec`. */
 export interface ShellOptions {
-  /** Path of bubblewrap; `null` disables the sandbox. @default '/usr/bin/bwrap' */
+  /**
+   * Path of bubblewrap; `null` means no sandbox, so commands are refused unless `allowUnsandboxed`.
+   * @default '/usr/bin/bwrap'
+   */
   bwrapPath?: string | null;
   /** Path of util-linux `prlimit`, used for the memory cap; `null` disables it. @default '/usr/bin/prlimit' */
   prlimitPath?: string | null;
@@ -36,6 +39,12 @@ export interface ShellOptions {
   maxOutputBytes?: number;
   /** Address-space limit (`RLIMIT_AS`) of the command. @default 1073741824 (1 GiB) */
   memoryBytes?: number;
+  /**
+   * Run commands without a sandbox when bubblewrap is missing or refused (`AUTONOMA_ALLOW_UNSANDBOXED`).
+   * Unconfined commands see the whole host, Autonoma's home included. Otherwise such calls fail with
+   * `sandbox_unavailable`. @default false
+   */
+  allowUnsandboxed?: boolean;
 }
 
 /** Limits for `http_request`. */
@@ -52,6 +61,11 @@ export interface HttpOptions {
 export interface BuiltinToolOptions {
   /** Operator-opened destinations (`AUTONOMA_HTTP_ALLOW`): hosts, `host:port`s or CIDRs. */
   httpAllow: readonly string[];
+  /**
+   * Autonoma's home (`AUTONOMA_HOME`), absolute: the file tools refuse what lies in it and `shell_exec`
+   * hides it (see `isProtected`). Without it nothing is protected.
+   */
+  home?: string;
   /** DNS resolver for outbound requests. @default `dns.lookup` with `all: true` */
   resolver?: Resolver;
   /** `fs_read` returns at most this many bytes and flags the rest. @default 1048576 (1 MiB) */

@@ -4,6 +4,12 @@ import { basename, isAbsolute, join } from 'node:path';
 import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
 import { bwrapArguments, probeBwrap, sandboxPath } from '../sandbox/bwrap.ts';
+import {
+  isProtected,
+  protectedArea,
+  protectedInside,
+  protectedWorkspaceError,
+} from '../sandbox/protected-paths.ts';
 import { runProcess } from '../sandbox/run-process.ts';
 import type { BuiltinToolOptions } from './options.ts';
 import { isInside, workspaceRoot } from './workspace-path.ts';
@@ -20,7 +26,10 @@ const input = strictInput({
     .max(1000, { error: 'argv must have at most 1000 items' }),
 });
 
-/** What `shell_exec` returns. `sandbox: 'none'` comes with a `notice` saying the command ran unconfined. */
+/**
+ * What `shell_exec` returns. `sandbox: 'none'` (only with `allowUnsandboxed`) comes with a `notice` saying
+ * the command ran unconfined.
+ */
 export interface ShellExecOutput {
   exitCode: number | null;
   exitSignal?: string;
@@ -33,6 +42,12 @@ export interface ShellExecOutput {
 
 const unsandboxedNotice =
   'bubblewrap (bwrap) is not available here: the command ran WITHOUT a sandbox, with the host file system and network';
+
+const sandboxUnavailable = (program: string) =>
+  new ToolError(
+    'sandbox_unavailable',
+    `bubblewrap (bwrap) is not available here, so '${program}' cannot be confined and was not run; the operator may allow unconfined commands with AUTONOMA_ALLOW_UNSANDBOXED=true`,
+  );
 
 /** Finds the program: bare names on the sandbox PATH; absolute paths as given, never inside the workspace. */
 async function resolveProgram(program: string, root: string): Promise<string> {
@@ -59,9 +74,10 @@ async function resolveProgram(program: string, root: string): Promise<string> {
 
 /**
  * `shell_exec {argv}`: runs a program with literal arguments (no shell), if its name is in the agent's
- * `shellAllow`. Inside bubblewrap when the host offers it (no network, read-only system, the workspace
- * read-write); with a time limit that kills the process group, an output cap per stream, and an
- * address-space cap through `prlimit --as`.
+ * `shellAllow`. Inside bubblewrap (no network, read-only system, the workspace read-write, Autonoma's
+ * home inside it covered by an empty tmpfs); without a working bubblewrap the call fails with
+ * `sandbox_unavailable` unless `allowUnsandboxed`. With a time limit that kills the process group, an
+ * output cap per stream, and an address-space cap through `prlimit --as`.
  */
 export function createShellExecTool(options: BuiltinToolOptions) {
   const shell = options.shell ?? {};
@@ -69,7 +85,6 @@ export function createShellExecTool(options: BuiltinToolOptions) {
   const prlimitPath = shell.prlimitPath === undefined ? '/usr/bin/prlimit' : shell.prlimitPath;
   const timeoutMs = shell.timeoutMs ?? 30_000;
   const memoryBytes = shell.memoryBytes ?? 1024 * 1024 * 1024;
-  let sandboxReady: Promise<boolean> | undefined;
   return defineTool({
     name: 'shell_exec',
     description:
@@ -87,14 +102,18 @@ export function createShellExecTool(options: BuiltinToolOptions) {
           `'${basename(program)}' is not in this agent's shell allowlist`,
         );
       }
+      const sandboxed = bwrapPath !== null && (await probeBwrap(bwrapPath));
+      if (!sandboxed && shell.allowUnsandboxed !== true) throw sandboxUnavailable(basename(program));
       const root = await workspaceRoot(context.workspace);
+      const area = options.home === undefined ? undefined : protectedArea(options.home, root);
+      if (area && isProtected(area, root)) throw protectedWorkspaceError();
       const resolved = await resolveProgram(program, root);
-      sandboxReady ??= bwrapPath === null ? Promise.resolve(false) : probeBwrap(bwrapPath);
-      const sandboxed = (await sandboxReady) && bwrapPath !== null;
       const limited = prlimitPath !== null && existsSync(prlimitPath);
       const command = [...(limited ? [prlimitPath, `--as=${memoryBytes}`, '--'] : []), resolved, ...args];
+      // The home is hidden only when it exists: bubblewrap would otherwise create it as a mount point.
+      const hidden = area ? protectedInside(area).filter((path) => existsSync(path)) : [];
       const [executable = resolved, ...rest] = sandboxed
-        ? [bwrapPath, ...bwrapArguments(root), ...command]
+        ? [bwrapPath, ...bwrapArguments(root, hidden), ...command]
         : command;
       const outcome = await runProcess(executable, rest, {
         cwd: root,

@@ -7,9 +7,15 @@ import { defaultServerPath } from './create-transport.ts';
 import type { McpServerStatus } from './mcp-connection.ts';
 import type { McpLogger } from './mcp-session.ts';
 import { McpConnection } from './mcp-connection.ts';
+import type { StdioSandboxOptions } from './stdio-sandbox.ts';
+import { chooseStdioSandbox } from './stdio-sandbox.ts';
 
-/** Options for {@link connectMcpServers}. */
-export interface ConnectMcpServersOptions {
+/**
+ * Options for {@link connectMcpServers}. `home`, `workspace`, `allowUnsandboxed` and `bwrapPath` say how
+ * stdio servers are confined: in bubblewrap, with the host read-only, Autonoma's home hidden and the
+ * run's workspace writable.
+ */
+export interface ConnectMcpServersOptions extends StdioSandboxOptions {
   /** Destinations opened despite the SSRF guard (`AUTONOMA_HTTP_ALLOW` entries), for HTTP servers. */
   httpAllow: readonly string[];
   /** Resolver for HTTP server host names. @default the system resolver */
@@ -42,16 +48,18 @@ export interface McpToolHost extends ToolHost {
 /**
  * Starts every configured MCP server at once and lists their tools as `<server>__<tool>`. A server that
  * cannot start (command not found, exits at once, connection refused or refused by the SSRF guard,
- * `initialize` fails or times out) is reported by `status()` as `failed` with a one-line reason naming
- * it, and the others still serve — unless `strict` is set, in which case every started server is
+ * `initialize` fails or times out, bubblewrap is unavailable and unconfined servers are not allowed) is
+ * reported by `status()` as `failed` with a one-line reason naming it, and the others still serve — unless `strict` is set, in which case every started server is
  * closed and an `invalid_config` error names the first failure.
  */
 export async function connectMcpServers(
   configs: readonly McpServerConfig[],
   options: ConnectMcpServersOptions,
 ): Promise<McpToolHost> {
+  const stdio = configs.some((config) => config.transport === 'stdio');
   const settings = {
     allow: parseAllowlist(options.httpAllow),
+    sandbox: stdio ? await chooseStdioSandbox(options) : ({ kind: 'none' } as const),
     resolver: options.resolver,
     path: options.path ?? defaultServerPath,
     clientName: options.clientName ?? 'autonoma',

@@ -5,6 +5,8 @@ import { userError } from '@autonoma/core';
 import type { Allowlist, Resolver } from '../net/index.ts';
 import { sandboxPath } from '../sandbox/bwrap.ts';
 import { createGuardedFetch } from './guarded-fetch.ts';
+import type { StdioSandbox } from './stdio-sandbox.ts';
+import { sandboxedCommand } from './stdio-sandbox.ts';
 import { ProcessTransport } from './stdio-transport.ts';
 
 /** What a transport needs besides the server's configuration. */
@@ -13,6 +15,8 @@ export interface TransportSettings {
   resolver?: Resolver | undefined;
   /** `PATH` for stdio servers, unless their `env` sets one. */
   path: string;
+  /** How stdio servers start (in bubblewrap, unconfined, or refused). */
+  sandbox: StdioSandbox;
 }
 
 /** The transport for one server: a child process, or streamable HTTP through the SSRF guard. */
@@ -25,14 +29,19 @@ export type McpTransport = ProcessTransport | StreamableHTTPClientTransport;
  */
 export const defaultServerPath = `${dirname(process.execPath)}:${sandboxPath}`;
 
-/** Builds the (unstarted) transport for a configuration. */
+/**
+ * Builds the (unstarted) transport for a configuration. Throws, with a one-line reason, for a stdio
+ * server that cannot be started as the sandbox settings require.
+ */
 export function createTransport(config: McpServerConfig, settings: TransportSettings): McpTransport {
   if (config.transport === 'stdio') {
-    return new ProcessTransport({
+    const env = { PATH: settings.path, ...config.env };
+    const { command, args } = sandboxedCommand(settings.sandbox, {
       command: config.command,
       args: config.args,
-      env: { PATH: settings.path, ...config.env },
+      env,
     });
+    return new ProcessTransport({ command, args, env });
   }
   let url: URL;
   try {

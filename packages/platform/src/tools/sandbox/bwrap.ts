@@ -32,9 +32,11 @@ function systemBinds(): string[] {
 /**
  * Arguments for `bwrap` that run a command with no network and no view of the host beyond read-only system
  * directories, a minimal `/etc`, fresh `/tmp`, `/proc` and `/dev`, and the workspace read-write at its own
- * path. All namespaces are unshared, capabilities dropped, and the sandbox dies with its parent.
+ * path. Each of the `hidden` paths inside the workspace (Autonoma's home) is covered by an empty tmpfs, so
+ * the command sees an empty directory there and nothing it does reaches the real one. All namespaces are
+ * unshared, capabilities dropped, and the sandbox dies with its parent.
  */
-export function bwrapArguments(workspace: string): string[] {
+export function bwrapArguments(workspace: string, hidden: readonly string[] = []): string[] {
   const etc = etcEntries.flatMap((entry) => ['--ro-bind-try', entry, entry]);
   return [
     '--unshare-all',
@@ -53,6 +55,7 @@ export function bwrapArguments(workspace: string): string[] {
     '--bind',
     workspace,
     workspace,
+    ...hidden.flatMap((path) => ['--tmpfs', path]),
     '--chdir',
     workspace,
     '--clearenv',
@@ -73,10 +76,63 @@ export function bwrapArguments(workspace: string): string[] {
 }
 
 /**
+ * Arguments for `bwrap` that run an MCP stdio server: the whole host read-only, fresh `/dev`, `/proc` and
+ * `/tmp`, an empty tmpfs over Autonoma's home, and the run's workspace (plus the server's own `HOME`, if
+ * given) read-write. The network is shared (operators configure these servers, and many need it). Mounts
+ * go shallowest first, so the tmpfs over a home inside the workspace covers it, and a workspace inside the
+ * home shows through the tmpfs. No new session: the caller ends the whole process group.
+ */
+export function serverBwrapArguments(options: {
+  /** Real path of Autonoma's home; left out when it does not exist (nothing to hide, nowhere to mount). */
+  home: string | undefined;
+  /** Real path of the run's workspace. */
+  workspace: string;
+  /** Real path of a directory the server may write besides the workspace (its `HOME`). */
+  serverHome?: string | undefined;
+}): string[] {
+  const mounts: [kind: '--tmpfs' | '--bind', path: string][] = [['--bind', options.workspace]];
+  if (options.home !== undefined) mounts.push(['--tmpfs', options.home]);
+  if (options.serverHome !== undefined) mounts.push(['--bind', options.serverHome]);
+  const depth = (path: string) => path.split('/').filter(Boolean).length;
+  mounts.sort(([, a], [, b]) => depth(a) - depth(b));
+  return [
+    '--unshare-all',
+    '--share-net',
+    '--die-with-parent',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--tmpfs',
+    '/tmp',
+    ...mounts.flatMap(([kind, path]) => (kind === '--tmpfs' ? [kind, path] : [kind, path, path])),
+    '--',
+  ];
+}
+
+// A host fact for the life of the process: probing costs a process start, and MCP servers are started
+// per advance. Keyed by path so a test can name a bwrap that does not exist.
+const probes = new Map<string, Promise<boolean>>();
+
+/**
  * True when `bwrap` at this path can actually create a sandbox here (it may exist but be refused by the
- * kernel's user-namespace policy). Runs `true` inside a minimal sandbox.
+ * kernel's user-namespace policy). Runs `true` inside a minimal sandbox, once per path and process.
  */
 export function probeBwrap(bwrapPath: string): Promise<boolean> {
+  let probe = probes.get(bwrapPath);
+  if (!probe) {
+    probe = runProbe(bwrapPath);
+    probes.set(bwrapPath, probe);
+  }
+  return probe;
+}
+
+function runProbe(bwrapPath: string): Promise<boolean> {
   if (!existsSync(bwrapPath)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const child = spawn(

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { defineTool, ToolError } from '@autonoma/core';
 import { z } from 'zod';
+import { isProtected } from '../sandbox/protected-paths.ts';
 import { writeFinding } from './findings.ts';
 import { resolveInWorkspace, shownPath } from './skill-path.ts';
 import type { Marker, ScannedFile } from './source-scan.ts';
@@ -48,8 +49,11 @@ export function summarizeScan(
 
 const input = z.strictObject({ path: z.string().min(1).max(4096).default('.') });
 
-/** `analyze_source_tree {path}`: files, languages, line counts, TODO/FIXME markers, largest files. */
-export function createAnalyzeSourceTreeTool() {
+/**
+ * `analyze_source_tree {path}`: files, languages, line counts, TODO/FIXME markers, largest files. Given
+ * Autonoma's `home`, the walk never enters it.
+ */
+export function createAnalyzeSourceTreeTool(home?: string) {
   return defineTool({
     name: 'analyze_source_tree',
     description:
@@ -66,7 +70,7 @@ export function createAnalyzeSourceTreeTool() {
       args: (inputs) => ({ path: typeof inputs['path'] === 'string' ? inputs['path'] : '.' }),
     },
     async execute({ path }, context) {
-      const { root, target } = await resolveInWorkspace(context.workspace, path);
+      const { root, target, area } = await resolveInWorkspace(context.workspace, path, home);
       const info = await stat(target).catch(() => undefined);
       if (!info?.isDirectory())
         throw new ToolError('not_a_directory', `'${path}' is not a directory in the workspace`);
@@ -75,6 +79,7 @@ export function createAnalyzeSourceTreeTool() {
         maxFileBytes: 2_000_000,
         maxMarkers: 500,
         signal: context.signal,
+        ...(area ? { skip: (entry: string) => isProtected(area, entry) } : {}),
       });
       const analysis = summarizeScan(shownPath(root, target), scan.files, scan.markers, scan.truncated);
       const findingsPath = await writeFinding(context.workspace, context.runId, {

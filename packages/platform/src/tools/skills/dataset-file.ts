@@ -16,12 +16,16 @@ export interface DatasetSummary {
 /** Largest data file the dataset skills read. */
 export const maxDatasetBytes = 50_000_000;
 
-/** Reads a data file inside the workspace, refusing escapes, non-files and files over the size cap. */
+/**
+ * Reads a data file inside the workspace, refusing escapes, Autonoma's own files (given its `home`),
+ * non-files and files over the size cap.
+ */
 export async function readDatasetFile(
   workspace: string,
   path: string,
+  home: string | undefined,
 ): Promise<{ file: string; target: string; text: string }> {
-  const { root, target } = await resolveInWorkspace(workspace, path);
+  const { root, target } = await resolveInWorkspace(workspace, path, home);
   const info = await stat(target).catch(() => undefined);
   if (!info?.isFile()) throw new ToolError('not_found', `'${path}' is not a file in the workspace`);
   if (info.size > maxDatasetBytes)

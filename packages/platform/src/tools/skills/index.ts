@@ -18,6 +18,11 @@ export interface SkillToolOptions {
    * skills are left out rather than reaching the network unguarded.
    */
   fetch?: SkillFetch;
+  /**
+   * Autonoma's home (`AUTONOMA_HOME`), absolute: the skills refuse paths in it and their tree walks
+   * skip it (see `isProtected`). Without it nothing is protected.
+   */
+  home?: string;
 }
 
 /**
@@ -28,10 +33,10 @@ export interface SkillToolOptions {
  */
 export function createSkillTools(options: SkillToolOptions = {}): AnyTool[] {
   const tools: unknown[] = [
-    createAnalyzeSourceTreeTool(),
-    createSummarizeDatasetTool(),
-    createSummarizeCsvFastTool(),
-    createWriteReportTool(),
+    createAnalyzeSourceTreeTool(options.home),
+    createSummarizeDatasetTool(options.home),
+    createSummarizeCsvFastTool(options.home),
+    createWriteReportTool(options.home),
   ];
   if (options.fetch) {
     tools.push(createCheckUrlsTool(options.fetch, 'HEAD'), createCheckUrlsTool(options.fetch, 'GET'));

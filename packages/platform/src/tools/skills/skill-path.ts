@@ -1,6 +1,13 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ToolError } from '@autonoma/core';
+import type { ProtectedArea } from '../sandbox/protected-paths.ts';
+import {
+  isProtected,
+  protectedArea,
+  protectedPathError,
+  protectedWorkspaceError,
+} from '../sandbox/protected-paths.ts';
 
 /** True when `candidate` is `root` or lies below it (both absolute). */
 export function isWithin(root: string, candidate: string): boolean {
@@ -27,16 +34,28 @@ async function realAncestor(path: string): Promise<string> {
   }
 }
 
+/** A path resolved inside the workspace, with what the protection rule needs to judge others. */
+export interface WorkspaceTarget {
+  /** Real path of the workspace. */
+  root: string;
+  /** Real path of the target (of its deepest existing ancestor, plus the rest, when it does not exist). */
+  target: string;
+  /** Autonoma's home and the workspace, when the home was given. */
+  area: ProtectedArea | undefined;
+}
+
 /**
  * Resolves a user path inside the workspace and refuses escapes: `..`, absolute paths elsewhere,
  * and symlinks whose target lies outside (checked on the real path of the file, or of its deepest
- * existing ancestor when it does not exist yet). A simple guard for the offline skills; the
- * hardened one lives with the fs built-ins.
+ * existing ancestor when it does not exist yet). Given Autonoma's `home`, its files are refused too
+ * (`path_protected`). A simple guard for the offline skills; the hardened one lives with the fs
+ * built-ins. Without `home` (the skills' own findings), nothing is protected.
  */
 export async function resolveInWorkspace(
   workspace: string,
   path: string,
-): Promise<{ root: string; target: string }> {
+  home?: string,
+): Promise<WorkspaceTarget> {
   if (path.includes('\0')) throw new ToolError('invalid_path', 'path must not contain NUL bytes');
   let root: string;
   try {
@@ -52,9 +71,13 @@ export async function resolveInWorkspace(
       ? resolve(root, relative(declared, lexical))
       : undefined;
   if (inside === undefined) throw outside(path);
+  const area = home === undefined ? undefined : protectedArea(home, root);
+  if (area && isProtected(area, root)) throw protectedWorkspaceError();
+  if (area && isProtected(area, inside)) throw protectedPathError(path);
   const real = await realAncestor(inside);
   if (!isWithin(root, real)) throw outside(path);
-  return { root, target: real };
+  if (area && isProtected(area, real)) throw protectedPathError(path);
+  return { root, target: real, area };
 }
 
 /** Makes sure the parent directory of a file inside the workspace exists. */

@@ -81,6 +81,8 @@ export interface ScanLimits {
   maxFileBytes: number;
   maxMarkers: number;
   signal: AbortSignal;
+  /** Paths never entered or read (Autonoma's home, whatever its name). @default none */
+  skip?: (path: string) => boolean;
 }
 
 const markerPattern = /\b(TODO|FIXME|HACK|XXX)\b(?:\(([^)]*)\))?[:\s-]*(.*)$/;
@@ -101,8 +103,9 @@ async function readHead(path: string, maxBytes: number): Promise<{ bytes: Buffer
 }
 
 /**
- * Walks a directory (no symlinks followed, common dependency and build directories skipped),
- * counting lines per text file and collecting TODO/FIXME/HACK/XXX markers with file:line.
+ * Walks a directory (no symlinks followed, common dependency and build directories and the paths
+ * `limits.skip` names skipped), counting lines per text file and collecting TODO/FIXME/HACK/XXX
+ * markers with file:line.
  */
 export async function scanTree(
   root: string,
@@ -125,6 +128,7 @@ export async function scanTree(
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of entries) {
       const path = join(directory, entry.name);
+      if (limits.skip?.(path)) continue;
       if (entry.isDirectory()) {
         if (!skippedDirectories.has(entry.name)) queue.push(path);
         continue;

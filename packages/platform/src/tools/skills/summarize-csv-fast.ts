@@ -58,7 +58,7 @@ const input = z.strictObject({ path: z.string().min(1).max(4096) });
  * over the lines and at a lower planner cost. It refuses JSON and quoted fields that span delimiters
  * or lines, which `summarize_dataset` handles: a genuine trade-off the planner and the bandit learn.
  */
-export function createSummarizeCsvFastTool() {
+export function createSummarizeCsvFastTool(home?: string) {
   return defineTool({
     name: 'summarize_csv_fast',
     description:
@@ -79,7 +79,7 @@ export function createSummarizeCsvFastTool() {
       const extension = extname(path).toLowerCase();
       if (extension !== '.csv' && extension !== '.tsv')
         throw new ToolError('unsupported_format', `'${path}' is not a .csv or .tsv file`);
-      const { file, text } = await readDatasetFile(context.workspace, path);
+      const { file, text } = await readDatasetFile(context.workspace, path, home);
       const { columns, rows } = splitSimpleCsv(text);
       return recordDatasetSummary(context, 'summarize_csv_fast', {
         file,

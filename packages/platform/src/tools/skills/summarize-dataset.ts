@@ -34,7 +34,7 @@ export function datasetRecords(
 const input = z.strictObject({ path: z.string().min(1).max(4096) });
 
 /** `summarize_dataset {path}`: per-column count, missing, numeric stats or top categories of a CSV or JSON file. */
-export function createSummarizeDatasetTool() {
+export function createSummarizeDatasetTool(home?: string) {
   return defineTool({
     name: 'summarize_dataset',
     description:
@@ -50,7 +50,7 @@ export function createSummarizeDatasetTool() {
       args: (inputs) => ({ path: inputs['dataset'] ?? inputs['path'] }),
     },
     async execute({ path }, context) {
-      const { file, target, text } = await readDatasetFile(context.workspace, path);
+      const { file, target, text } = await readDatasetFile(context.workspace, path, home);
       const { format, columns, records } = datasetRecords(text, extname(target).toLowerCase());
       return recordDatasetSummary(context, 'summarize_dataset', {
         file,

@@ -18,8 +18,11 @@ const input = z.strictObject({
     .optional(),
 });
 
-/** `write_report {title?, path?}`: writes the findings of this run's skills as a Markdown report. */
-export function createWriteReportTool() {
+/**
+ * `write_report {title?, path?}`: writes the findings of this run's skills as a Markdown report, never
+ * into Autonoma's `home`.
+ */
+export function createWriteReportTool(home?: string) {
   return defineTool({
     name: 'write_report',
     description: `Write a Markdown report of the findings collected by the analysis skills in this run (source tree, dataset, URL checks) to a file in the workspace (default ${defaultReportPath}).`,
@@ -42,7 +45,7 @@ export function createWriteReportTool() {
           'no_findings',
           'no analysis skill has saved findings in this run yet; run one before write_report',
         );
-      const { root, target } = await resolveInWorkspace(context.workspace, path ?? defaultReportPath);
+      const { root, target } = await resolveInWorkspace(context.workspace, path ?? defaultReportPath, home);
       await ensureParent(root, target);
       const markdown = renderReport(title ?? 'Autonoma report', findings, new Date().toISOString());
       await writeFile(target, markdown, 'utf8');

@@ -1,10 +1,12 @@
 /**
  * A stdio MCP server for the tests, run as `node fixture-stdio-server.ts [--exit-at-start]
- * [--crash-marker FILE]`. Its
- * tools misbehave on purpose: `crash` exits mid-call, `hang` never answers, `bad` sends a result that is
- * not a CallToolResult and `bad_structured` breaks its own output schema.
+ * [--crash-marker FILE] [--tag TAG]` (`--tag` only marks the command line, for finding its processes).
+ * Its tools misbehave on purpose: `crash` exits mid-call, `hang` never answers, `bad` sends a result that
+ * is not a CallToolResult and `bad_structured` breaks its own output schema. `read_file` and `write_file`
+ * show what the server can reach; `spawn_child` leaves a process behind.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -55,7 +57,21 @@ const tools: Tool[] = [
     annotations: { destructiveHint: true },
   },
   { name: 'environment', description: 'Lists its environment variable names.', inputSchema: object({}, []) },
-  { name: 'pid', description: 'Tells its process id.', inputSchema: object({}, []) },
+  {
+    name: 'read_file',
+    description: 'Returns a file, or the error code of reading it.',
+    inputSchema: object({ path: { type: 'string' } }, ['path']),
+  },
+  {
+    name: 'write_file',
+    description: 'Writes a file, or returns the error code of writing it.',
+    inputSchema: object({ path: { type: 'string' }, text: { type: 'string' } }, ['path', 'text']),
+  },
+  {
+    name: 'spawn_child',
+    description: 'Starts a process that runs until killed, with the tag on its command line.',
+    inputSchema: object({ tag: { type: 'string' } }, ['tag']),
+  },
   {
     name: 'weird.name/with spaces',
     description: 'A name that needs sanitizing.',
@@ -64,6 +80,11 @@ const tools: Tool[] = [
 ];
 
 const text = (value: string) => ({ content: [{ type: 'text', text: value }] });
+
+const failure = (error: unknown) => ({
+  ...text(error instanceof Error && 'code' in error ? String(error.code) : String(error)),
+  isError: true,
+});
 
 async function call(request: CallToolRequest): Promise<unknown> {
   const input = request.params.arguments ?? {};
@@ -88,8 +109,25 @@ async function call(request: CallToolRequest): Promise<unknown> {
       return { ...text('the disk is full'), isError: true };
     case 'environment':
       return text(JSON.stringify(Object.keys(process.env).sort()));
-    case 'pid':
-      return text(String(process.pid));
+    case 'read_file':
+      try {
+        return text(readFileSync(String(input['path']), 'utf8'));
+      } catch (error) {
+        return failure(error);
+      }
+    case 'write_file':
+      try {
+        writeFileSync(String(input['path']), String(input['text']));
+        return text('written');
+      } catch (error) {
+        return failure(error);
+      }
+    case 'spawn_child':
+      // Not detached and not unref'd: like a server's helper process, it keeps the server alive.
+      spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', String(input['tag'])], {
+        stdio: 'ignore',
+      });
+      return text('started');
     default:
       return text(`called ${request.params.name}`);
   }

@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyTool, McpServerConfig } from '@autonoma/core';
 import type { ConnectMcpServersOptions, McpToolHost } from '../../../src/tools/mcp/index.ts';
@@ -19,11 +22,23 @@ export function fixtureConfig(name: string, overrides: Partial<McpServerConfig> 
   } as McpServerConfig;
 }
 
-/** Connects, with nothing opened in the SSRF guard unless the options say so. */
+/**
+ * Connects, with nothing opened in the SSRF guard unless the options say so. Stdio servers run in
+ * bubblewrap where it works (as in production), unconfined where it does not (so these tests run
+ * anywhere; the sandbox's own tests say when they need it), with the temporary directory as their
+ * workspace and an Autonoma home that does not exist.
+ */
 export const connect = (
   configs: McpServerConfig[],
   options: Partial<ConnectMcpServersOptions> = {},
-): Promise<McpToolHost> => connectMcpServers(configs, { httpAllow: [], ...options });
+): Promise<McpToolHost> =>
+  connectMcpServers(configs, {
+    httpAllow: [],
+    home: join(tmpdir(), 'autonoma-mcp-test-no-home'),
+    workspace: tmpdir(),
+    allowUnsandboxed: true,
+    ...options,
+  });
 
 /** The named tool of a host, or a failed test. */
 export function toolOf(host: McpToolHost, name: string): AnyTool {
@@ -38,12 +53,19 @@ export function toolOf(host: McpToolHost, name: string): AnyTool {
   return tool;
 }
 
-/** True while a process with this id exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * Ids of the host's processes whose command line has `tag` as an argument (read from `/proc`, so
+ * processes in a sandbox's pid namespace are found by their host ids too).
+ */
+export function processesTagged(tag: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(tag)) found.push(Number(entry));
+    } catch {
+      // The process ended while the list was read.
+    }
   }
+  return found;
 }

@@ -29,7 +29,7 @@ describe('MCP servers that cannot start', () => {
           error: "mcp server 'files' failed to start: spawn nonexistent-cmd ENOENT",
           tools: 0,
         },
-        { server: 'good', state: 'ready', tools: 10 },
+        { server: 'good', state: 'ready', tools: 12 },
       ]);
       expect(host.list().every((tool) => tool.name.startsWith('good__'))).toBe(true);
       await expect(

@@ -4,7 +4,7 @@ import { describeTool } from '@autonoma/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { McpToolHost } from '../../../src/tools/mcp/index.ts';
 import { callTool, makeContext, temporaryDirectory, toolFailure } from '../tool-harness.ts';
-import { connect, fixtureConfig, fixturePath, isAlive, toolOf } from './mcp-harness.ts';
+import { connect, fixtureConfig, fixturePath, processesTagged, toolOf } from './mcp-harness.ts';
 
 const context = makeContext('/tmp');
 
@@ -19,7 +19,7 @@ describe('a stdio MCP server', () => {
   });
 
   it('lists its tools as <server>__<tool> with their schemas and declarations', () => {
-    expect(host.status()).toEqual([{ server: 'files', state: 'ready', tools: 10 }]);
+    expect(host.status()).toEqual([{ server: 'files', state: 'ready', tools: 12 }]);
     const names = host.list().map((tool) => tool.name);
     expect(names).toContain('files__echo');
     expect(names).toContain('files__weird_name_with_spaces');
@@ -118,7 +118,7 @@ describe('a stdio MCP server that misbehaves', () => {
         { content: [{ type: 'text', text: 'back' }] },
         { content: [{ type: 'text', text: 'too' }] },
       ]);
-      expect(host.status()[0]).toEqual({ server: 'flaky', state: 'ready', tools: 10 });
+      expect(host.status()[0]).toEqual({ server: 'flaky', state: 'ready', tools: 12 });
     } finally {
       await host.close();
     }
@@ -149,17 +149,19 @@ describe('a stdio MCP server that misbehaves', () => {
     }
   });
 
-  it('terminates the server process on close', async () => {
-    const host = await connect([fixtureConfig('closing')]);
-    const result = (await callTool(toolOf(host, 'closing__pid'), {}, context)) as {
-      content: { text: string }[];
-    };
-    const pid = Number(result.content[0]?.text);
-    expect(isAlive(pid)).toBe(true);
+  it.each([
+    ['in bubblewrap', {}],
+    ['unconfined, when allowed', { bwrapPath: '/nonexistent/bwrap', allowUnsandboxed: true }],
+  ])('ends the server and what it started on close (%s)', async (_mode, options) => {
+    const tag = `autonoma-test-${process.pid}-${Date.now()}-${Math.random()}`;
+    const host = await connect([fixtureConfig('closing', { args: [fixturePath, '--tag', tag] })], options);
+    await callTool(toolOf(host, 'closing__spawn_child'), { tag }, context);
+    // The server (and bubblewrap around it) and the child it started.
+    expect(processesTagged(tag).length).toBeGreaterThanOrEqual(2);
     await host.close();
-    expect(isAlive(pid)).toBe(false);
+    expect(processesTagged(tag)).toEqual([]);
     expect(host.status()).toEqual([
-      { server: 'closing', state: 'failed', error: "mcp server 'closing' is closed", tools: 10 },
+      { server: 'closing', state: 'failed', error: "mcp server 'closing' is closed", tools: 12 },
     ]);
     expect((await toolFailure(toolOf(host, 'closing__echo'), { text: 'x' }, context)).code).toBe(
       'mcp_server_unavailable',

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { AgentSpec, userError } from '@autonoma/core';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { withApp } from '../app-context.ts';
+import { processOutput } from '../output.ts';
+
+/** Reads and validates an agent definition file (JSON or YAML). */
+export function readAgentFile(path: string): AgentSpec {
+  let value: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw userError(
+      'invalid_input',
+      `cannot read agent file ${path}: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  const parsed = AgentSpec.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw userError(
+      'invalid_input',
+      `agent file ${path}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** `autonoma agents list [--json]`. */
+export async function listAgents(flags: { json?: boolean }, command: Command): Promise<void> {
+  await withApp(command, async (app) => {
+    await app.runs.agent(undefined);
+    const list = await app.database.stores.agents.list(app.orgId);
+    if (flags.json) processOutput.out(JSON.stringify(list));
+    else
+      for (const agent of list)
+        processOutput.out(
+          `${agent.name.padEnd(20)} brain ${agent.brain.padEnd(8)} tools ${agent.tools?.join(',') ?? '(default)'}`,
+        );
+  });
+}
+
+/** `autonoma agents show <name>`. */
+export async function showAgent(name: string, _flags: unknown, command: Command): Promise<void> {
+  await withApp(command, async (app) => {
+    processOutput.out(JSON.stringify(await app.runs.agent(name), null, 2));
+  });
+}
+
+/** `autonoma agents create --file <path>`. */
+export async function createAgent(flags: { file: string }, command: Command): Promise<void> {
+  const spec = readAgentFile(flags.file);
+  await withApp(command, async (app) => {
+    for (const tool of spec.tools ?? []) {
+      if (!app.tools.get(tool) && !tool.includes('__'))
+        throw userError('invalid_input', `agent ${spec.name}: unknown tool '${tool}'`);
+    }
+    const agent = await app.database.stores.agents.upsert(app.orgId, spec, {
+      id: `agt_${spec.name}`,
+      now: Date.now(),
+    });
+    processOutput.out(`agent ${agent.name} saved`);
+  });
+}
+
+/** `autonoma agents delete <name>`. */
+export async function deleteAgent(name: string, _flags: unknown, command: Command): Promise<void> {
+  await withApp(command, async (app) => {
+    const deleted = await app.database.stores.agents.delete(app.orgId, name);
+    if (!deleted) throw userError('not_found', `agent '${name}' not found`);
+    processOutput.out(`agent ${name} deleted`);
+  });
+}
