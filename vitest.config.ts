@@ -7,7 +7,10 @@ export default defineConfig({
     pool: 'forks',
     env: { OTEL_SDK_DISABLED: 'true' },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'scripts/**/*.test.ts'] },
+      },
       {
         extends: true,
         test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], fileParallelism: true },

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GoalSpec } from '../../packages/core/src/index.ts';
 import { createApp } from '../../packages/platform/src/app.ts';
-import { readAllEvents } from '../../packages/platform/src/cli/commands/explain-action.ts';
 import { loadConfig } from '../../packages/platform/src/config/index.ts';
 
 const goals = 20;
@@ -81,13 +80,13 @@ async function session(home: string, workspace: string): Promise<Measured[]> {
     for (const goal of family()) {
       const index = (counters.get(goal.family) ?? 0) + 1;
       counters.set(goal.family, index);
-      const started = await app.runs.start({
+      const started = await app.services.runs.start(app.localScope, {
         goal: goal.text,
         ...(goal.spec ? { spec: goal.spec } : {}),
         workspace,
       });
-      const { run } = await app.runs.advance(started.id);
-      const events = await readAllEvents(app.database.stores.runs, run.id);
+      const { run } = await app.services.runs.advance(app.localScope, started.id);
+      const events = await app.services.runs.events(app.localScope, run.id);
       results.push({
         family: goal.family,
         index,

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import type { Run, RunAgentResult } from '@autonoma/core';
+import type { Run, AdvanceRunResult } from '@autonoma/core';
 import {
   advanceRun,
   assertFinished,
@@ -94,11 +94,11 @@ async function measureOnce(count: number): Promise<Measurement> {
     const before = database.stats();
     mark = performance.now();
     // What a worker does per run: take the lease, then run the loop to the end.
-    const advance = async (run: Run): Promise<RunAgentResult> => {
+    const advance = async (run: Run): Promise<AdvanceRunResult> => {
       const lease = await leaseRun(database, run);
-      return advanceRun(database.stores, run, lease, agent, stepBrain(steps, latencyMs));
+      return advanceRun(database.stores, { run, lease, agent, brain: stepBrain(steps, latencyMs) });
     };
-    const settled: PromiseSettledResult<RunAgentResult>[] = [];
+    const settled: PromiseSettledResult<AdvanceRunResult>[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < runs.length) {

@@ -1,8 +1,9 @@
 /**
  * Growth: does a step cost the same at step 80 as at step 10? Bytes written per step (bound
  * parameters, from `database.stats()`), row bytes stored per step, statements and time per step, for
- * runs of N = 10 and N = 80 tool steps. A second mode advances the run one step per `runAgent` call
- * (a worker's job slice), which re-reads the run's log and journal at every call.
+ * runs of N = 10 and N = 80 tool steps. A second mode advances the run one step per slice (a worker's
+ * job): each slice reads the run row (with its bounded context), the events appended since, and the
+ * step's pending calls — never the whole log or journal.
  *
  * Run: `node bench/steps/growth.bench.ts [--store postgres|pglite|pglite-dir|all] [--quick] [--runs N]`
  * Prints Markdown tables and one JSON line.
@@ -49,26 +50,34 @@ interface Sample {
   readBytesPerStep: number;
 }
 
-/** Wraps the two reads the loop makes at every `runAgent` call, to count what they return. */
+/** Wraps the reads a slice makes (the run row, appended events, the step's pending calls) to count them. */
 function countingReads(bench: BenchStore, read: { bytes: number }): LoopPorts {
   const { runs, toolCalls } = bench.database.stores;
+  const counted = <T>(value: T): T => {
+    const size = JSON.stringify(value)?.length ?? 0;
+    if (size > 2) read.bytes += size;
+    return value;
+  };
   return {
-    runs: {
-      ...runs,
-      events: async (runId, afterSeq, limit) => {
-        const events = await runs.events(runId, afterSeq, limit);
-        if (events.length > 0) read.bytes += JSON.stringify(events).length;
-        return events;
+    runs: new Proxy(runs, {
+      get: (target, property) => {
+        if (property === 'events')
+          return async (...args: Parameters<typeof runs.events>) => counted(await target.events(...args));
+        if (property === 'get')
+          return async (...args: Parameters<typeof runs.get>) => counted(await target.get(...args));
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
-    },
-    toolCalls: {
-      ...toolCalls,
-      listForRun: async (runId) => {
-        const records = await toolCalls.listForRun(runId);
-        if (records.length > 0) read.bytes += JSON.stringify(records).length;
-        return records;
+    }),
+    toolCalls: new Proxy(toolCalls, {
+      get: (target, property) => {
+        if (property === 'pending')
+          return async (...args: Parameters<typeof toolCalls.pending>) =>
+            counted(await target.pending(...args));
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
-    },
+    }),
   };
 }
 
@@ -91,13 +100,14 @@ async function sample(bench: BenchStore, agent: Agent, steps: number, mode: Mode
   const before = database.stats();
   const start = performance.now();
   if (mode === 'whole run') {
-    assertFinished(await advanceRun(ports, run, lease, agent, brain), steps);
+    assertFinished(await advanceRun(ports, { run, lease, agent, brain }), steps);
   } else {
-    let current = run;
     for (;;) {
-      const result = await advanceRun(ports, current, lease, agent, brain, 1);
-      current = result.run;
-      if (!result.yielded) {
+      // Like a worker taking the next slice: the run is read from the store, then advanced one step.
+      const current = await ports.runs.get(run.orgId, run.id);
+      if (current === undefined) throw new Error(`run ${run.id} vanished`);
+      const result = await advanceRun(ports, { run: current, lease, agent, brain, sliceSteps: 1 });
+      if (result.end !== 'yielded') {
         assertFinished(result, steps);
         break;
       }
@@ -164,7 +174,7 @@ function report(result: StoreResult): string {
       return [label, fixed(a, digits), fixed(b, digits), a > 0 ? fixed(b / a) : '—', fixed(marginal, digits)];
     });
     lines.push(
-      `**${mode === 'whole run' ? 'One `runAgent` call per run' : 'One `runAgent` call per step (`maxSteps: 1`, like a job slice of one step)'}**\n`,
+      `**${mode === 'whole run' ? 'One `advanceRun` call per run' : 'One slice per step (`sliceSteps: 1`, the run read from the store before each slice, like a worker)'}**\n`,
     );
     lines.push(table(['', `N = ${small}`, `N = ${large}`, `ratio ${large}/${small}`, 'marginal step'], rows));
     lines.push('');

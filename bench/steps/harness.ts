@@ -12,13 +12,13 @@ import {
   AgentSpec,
   ToolRegistry,
   defineTool,
-  runAgent,
+  advanceRun as advanceRunSlice,
   systemClock,
   type Agent,
   type AgentRuntime,
   type Lease,
   type Run,
-  type RunAgentResult,
+  type AdvanceRunResult,
 } from '@autonoma/core';
 import { ScriptedBrain, type ScriptedStep } from '@autonoma/core/testing';
 import pg from 'pg';
@@ -176,6 +176,7 @@ export const benchOwner = 'bench-worker';
 
 /** Stores the benchmark agent (allowlist `echo`, no step budget in the way). */
 export async function createBenchAgent(database: Database): Promise<Agent> {
+  await database.stores.organizations.ensure({ id: benchOrg, name: 'bench', createdAt: Date.now() });
   const spec = AgentSpec.parse({ name: 'bench', tools: ['echo'], budgets: { maxSteps: 100_000 } });
   return database.stores.agents.upsert(benchOrg, spec, { id: 'agt_bench', now: Date.now() });
 }
@@ -199,7 +200,7 @@ export async function createBenchRun(database: Database, agent: Agent): Promise<
 
 /** Takes the run's lease as the benchmark worker. */
 export async function leaseRun(database: Database, run: Run): Promise<Lease> {
-  const lease = await database.stores.runs.acquireLease(run.id, {
+  const lease = await database.stores.runs.acquireLease(benchOrg, run.id, {
     owner: benchOwner,
     now: Date.now(),
     ttlMs: 60_000,
@@ -233,15 +234,19 @@ export interface LoopPorts {
   toolCalls: AgentRuntime['toolCalls'];
 }
 
-/** Runs the real loop over a leased run until it stops (or for `maxSteps` steps). */
-export function advanceRun(
-  ports: LoopPorts,
-  run: Run,
-  lease: Lease,
-  agent: Agent,
-  brain: ScriptedBrain,
-  maxSteps?: number,
-): Promise<RunAgentResult> {
+/** What one benchmark advance runs. */
+export interface BenchAdvance {
+  run: Run;
+  lease: Lease;
+  agent: Agent;
+  brain: ScriptedBrain;
+  /** Steps before the slice yields. @default until the run stops */
+  sliceSteps?: number;
+}
+
+/** Runs the real loop over a leased run until it stops (or for `sliceSteps` steps). */
+export function advanceRun(ports: LoopPorts, advance: BenchAdvance): Promise<AdvanceRunResult> {
+  const { run, lease, agent, brain, sliceSteps } = advance;
   const runtime: AgentRuntime = {
     runs: ports.runs,
     toolCalls: ports.toolCalls,
@@ -249,17 +254,17 @@ export function advanceRun(
     brain,
     clock: systemClock,
   };
-  return runAgent(runtime, {
+  return advanceRunSlice(runtime, {
     run,
     lease,
     agent,
     leaseTtlMs: 60_000,
-    ...(maxSteps === undefined ? {} : { maxSteps }),
+    ...(sliceSteps === undefined ? {} : { sliceSteps }),
   });
 }
 
 /** Throws unless the run ended `succeeded` after `toolSteps` tool steps and the final step. */
-export function assertFinished(result: RunAgentResult, toolSteps: number): void {
+export function assertFinished(result: AdvanceRunResult, toolSteps: number): void {
   const { run } = result;
   if (run.status !== 'succeeded' || run.stepCount !== toolSteps + 1 || run.usage.toolCalls !== toolSteps) {
     throw new Error(

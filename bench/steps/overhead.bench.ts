@@ -103,7 +103,7 @@ async function measure(bench: BenchStore): Promise<StoreResult> {
     const leaseMs = performance.now() - mark;
     const before = database.stats();
     mark = performance.now();
-    const outcome = await advanceRun(ports, run, lease, agent, stepBrain(toolSteps));
+    const outcome = await advanceRun(ports, { run, lease, agent, brain: stepBrain(toolSteps) });
     const loopMs = performance.now() - mark;
     const counters = counterDelta(before, database.stats());
     assertFinished(outcome, toolSteps);
@@ -131,7 +131,10 @@ async function measure(bench: BenchStore): Promise<StoreResult> {
     const run = await createBenchRun(database, agent);
     const lease = await leaseRun(database, run);
     const start = performance.now();
-    assertFinished(await advanceRun(instrumented, run, lease, agent, stepBrain(toolSteps)), toolSteps);
+    assertFinished(
+      await advanceRun(instrumented, { run, lease, agent, brain: stepBrain(toolSteps) }),
+      toolSteps,
+    );
     total += performance.now() - start;
   }
   result.instrumentedMsPerStep = total / instrumentedRuns / toolSteps;

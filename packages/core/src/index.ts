@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './clock.ts';
+export * from './stable-json.ts';
 export * from './protocol/index.ts';
 export * from './ports/index.ts';
 export * from './tools/index.ts';
@@ -10,3 +11,4 @@ export * from './learning/index.ts';
 export * from './memory/index.ts';
 export * from './goals/index.ts';
 export * from './brains/planner-brain.ts';
+export * from './explain/index.ts';

@@ -1,30 +1,41 @@
 import { resolve } from 'node:path';
-import type { Agent, AnyTool, Brain, Clock, IdGenerator, Run, RunHooks, ToolHost } from '@autonoma/core';
-import {
-  ToolRegistry,
-  combineHosts,
-  createPlannerBrain,
-  randomIds,
-  systemClock,
-  userError,
+import type {
+  AnyTool,
+  Clock,
+  EventBus,
+  IdGenerator,
+  Run,
+  RunHooks,
+  Scope,
+  StoredEventReader,
+  ToolHost,
 } from '@autonoma/core';
-import type { ModelSettings } from './brains/model-settings.ts';
-import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
+import { createPlannerBrain, defaultOrgId, randomIds, systemClock, userError } from '@autonoma/core';
+import type { ModelChoice } from './app-brains.ts';
+import { chooseBrain, chooseModels } from './app-brains.ts';
+import { createReplaySandboxes } from './app-replay.ts';
+import { createRunService } from './app-runs.ts';
+import { createToolRegistry, toolsForRuns } from './app-tools.ts';
 import { secretValues } from './config/mask.ts';
 import type { Config } from './config/schema.ts';
+import { createLocalEventBus } from './events/local-event-bus.ts';
 import { createLearningHooks } from './learning/learning-hooks.ts';
-import { createMemoryPort } from './learning/memory-port.ts';
 import { runSignature } from './learning/signature.ts';
-import { holderIsDead, leaseOwnerId } from './runtime/lease-owner.ts';
-import { RunService } from './runtime/run-service.ts';
-import type { ScopedTools } from './runtime/run-service.ts';
+import { leaseOwnerId } from './runtime/lease-owner.ts';
+import { resolveWorkspace } from './runtime/workspaces.ts';
 import type { Redactor } from './security/redact.ts';
 import { createRedactor } from './security/redact.ts';
+import type { Services } from './services/index.ts';
+import {
+  AgentService,
+  AuditService,
+  ExplainService,
+  MemoryService,
+  ReplayService,
+} from './services/index.ts';
 import type { Database } from './store/database.ts';
 import { createDatabase } from './store/database.ts';
 import { openEmbeddedDatabase } from './store/open-embedded.ts';
-import { createBuiltinTools } from './tools/builtins/index.ts';
-import { createSkillTools } from './tools/skills/index.ts';
 
 /** Options of {@link createApp} that are not configuration. */
 export interface AppOptions {
@@ -43,95 +54,75 @@ export interface AppOptions {
 /** The composition root's product: every adapter wired, one object handed to the CLI, API and workers. */
 export interface App {
   config: Config;
-  database: Database;
-  tools: ToolHost;
-  runs: RunService;
-  redact: Redactor;
-  orgId: string;
-  clock: Clock;
   /** `embedded` on PGlite, `cluster` on PostgreSQL. */
   mode: 'embedded' | 'cluster';
+  /** The org-scoped services every interface calls. */
+  services: Services;
+  /** The local user's scope: the embedded organization, acting as `cli`. */
+  localScope: Scope;
+  /** Every tool runs can use (built-ins, skills, extras). */
+  tools: ToolHost;
+  redact: Redactor;
+  /** Events and signals between processes (in-process when embedded). */
+  bus: EventBus;
+  clock: Clock;
+  /** The opened store, for operations (migrate, backup) and tests; interfaces go through `services`. */
+  database: Database;
   close(): Promise<void>;
-}
-
-/** Organization of the embedded mode and of the CLI. */
-export const defaultOrgId = 'org_default';
-
-/** Model settings resolved from the configuration (checked before anything is opened). */
-interface ModelChoice {
-  model: ModelSettings | undefined;
-  embedding: ModelSettings | undefined;
-  /** The AI SDK side, loaded only when a model or an embedding model is configured. */
-  providers: typeof import('./brains/model-brain.ts') | undefined;
 }
 
 /**
  * Builds the application from a configuration: the store (PGlite under `home`, or PostgreSQL), the
- * tools, the brains, learning and the run service. The only place that picks adapters.
+ * event bus, the tools, the brains, learning and the services. The only place that picks adapters.
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const embedded = config.databaseUrl === undefined;
   // Settings that can be wrong are checked before the store is opened, so a bad value leaves nothing open.
-  const model = config.model ? resolveModelSettings(modelInput(config, config.model)) : undefined;
-  const embedding = config.embeddingModel
-    ? resolveEmbeddingSettings(modelInput(config, config.embeddingModel))
-    : undefined;
-  const models: ModelChoice = {
-    model,
-    embedding,
-    providers: model || embedding ? await import('./brains/model-brain.ts') : undefined,
-  };
+  const models = await chooseModels(config);
   const home = resolve(options.cwd ?? process.cwd(), config.home);
+  // A cluster with Redis fans events out across processes; otherwise they stay in this process.
+  const redis = !embedded && config.redisUrl ? await import('./events/redis-event-bus.ts') : undefined;
   const database = await openDatabase(config, home, embedded, options.inMemory === true);
   try {
-    return assemble(config, database, embedded, models, options);
+    const createBus = (readEvents: StoredEventReader): EventBus =>
+      redis && config.redisUrl
+        ? redis.createRedisEventBus({ url: config.redisUrl, readEvents })
+        : createLocalEventBus({ readEvents });
+    const app = assemble({ config, database, embedded, models, options, home, createBus });
+    // First start (or upgrade) of an embedded store: its default agent is created explicitly here.
+    if (database.migratedOnOpen.length > 0) await app.services.agents.ensureDefault(app.localScope);
+    return app;
   } catch (error) {
     await database.close();
     throw error;
   }
 }
 
-function assemble(
-  config: Config,
-  database: Database,
-  embedded: boolean,
-  models: ModelChoice,
-  options: AppOptions,
-): App {
+/** What {@link assemble} wires together. */
+interface Parts {
+  config: Config;
+  database: Database;
+  embedded: boolean;
+  models: ModelChoice;
+  options: AppOptions;
+  home: string;
+  createBus: (readEvents: StoredEventReader) => EventBus;
+}
+
+function assemble(parts: Parts): App {
+  const { config, database, embedded, models, options, home, createBus } = parts;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const home = resolve(options.cwd ?? process.cwd(), config.home);
   const { stores } = database;
   const redact = createRedactor(secretValues(config));
   const { providers } = models;
-  const caller = models.model && providers ? providers.createModelCaller(models.model) : undefined;
+  const llm = models.model && providers ? providers.createModelCaller(models.model) : undefined;
   const embedder = models.embedding && providers ? providers.createEmbedder(models.embedding) : undefined;
   const embed = embedder
     ? async (text: string): Promise<number[]> => (await embedder.embed([text]))[0] ?? []
     : undefined;
-  const registry = new ToolRegistry([
-    ...createBuiltinTools({
-      httpAllow: config.httpAllow,
-      home,
-      shell: { allowUnsandboxed: config.allowUnsandboxed },
-      ...(config.serpApiKey ? { serpApiKey: config.serpApiKey } : {}),
-      ...(config.serpApiBaseUrl ? { serpApiBaseUrl: config.serpApiBaseUrl } : {}),
-      ...(caller ? { llm: caller } : {}),
-      memory: createMemoryPort({ memories: stores.memories, clock, ...(embed ? { embed } : {}) }),
-      audit: async (action, detail, context) => {
-        await stores.audit.append({
-          orgId: context.orgId,
-          actor: `agent:${context.agentId}`,
-          action,
-          target: context.callId,
-          detail,
-          at: clock.now(),
-        });
-      },
-    }),
-    ...createSkillTools({ home }),
-    ...(options.tools ?? []),
-  ]);
+  const tools = createToolRegistry({ config, home, stores, clock, llm, embed, extra: options.tools ?? [] });
+  const workspaceOf = (run: Run): string => resolveWorkspace(home, run.workspace);
   const hooks =
     options.hooks ??
     createLearningHooks({
@@ -145,46 +136,61 @@ function assemble(
     now: () => clock.now(),
     stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
   });
-  const brainFor = (agent: Agent): Brain => chooseBrain(agent, models, planner);
-  const toolsFor = async (agent: Agent, run: Run): Promise<ScopedTools> => {
-    if (agent.mcpServers.length === 0) return { host: registry, close: async () => undefined };
-    const { httpAllow, allowUnsandboxed } = config;
-    const sandbox = { home, workspace: run.workspace, allowUnsandboxed };
-    // The MCP SDK is loaded only for agents that use MCP servers.
-    const { connectMcpServers } = await import('./tools/mcp/index.ts');
-    const mcp = await connectMcpServers(agent.mcpServers, { httpAllow, ...sandbox });
-    return { host: combineHosts(registry, mcp), close: () => mcp.close() };
-  };
-  const owner = leaseOwnerId();
-  const runs = new RunService({
-    orgId: defaultOrgId,
-    runs: stores.runs,
-    toolCalls: stores.toolCalls,
-    agents: stores.agents,
-    audit: stores.audit,
-    tools: registry,
-    toolsFor,
-    brainFor,
+  const bus = createBus(({ orgId, runId, afterSeq, limit }) =>
+    stores.runs.events(orgId, runId, afterSeq, limit),
+  );
+  const runs = createRunService({
+    stores,
+    embedded,
+    owner: leaseOwnerId(),
+    tools,
+    toolsFor: toolsForRuns(tools, { config, home, workspaceOf }),
+    brainFor: (agent) => chooseBrain(agent, models, planner),
     clock,
     ids,
     redact,
-    owner,
-    // Embedded: the data directory is locked by this process, so any other holder is dead.
-    canSteal: embedded ? () => true : (holder) => holderIsDead(holder, owner),
-    ownsStore: embedded,
+    bus,
     home,
+    workspaceOf,
     hooks,
   });
+  const agents = new AgentService({ agents: stores.agents, audit: stores.audit, tools, clock, ids });
+  const services: Services = {
+    runs,
+    agents,
+    memories: new MemoryService({
+      memories: stores.memories,
+      stats: stores.stats,
+      plans: stores.plans,
+      clock,
+      // Stored embeddings come from the provider when one is configured: then search by full text.
+      ...(config.embeddingModel ? { embedQuery: null } : {}),
+    }),
+    audit: new AuditService(stores.audit),
+    explain: new ExplainService({ runs }),
+    // A replay re-runs through a run service wired like `runs`, over its own throwaway store.
+    replay: new ReplayService({
+      runs,
+      agents,
+      tools,
+      redact,
+      createSandbox: createReplaySandboxes({ clock, ids, redact }),
+    }),
+  };
   return {
     config,
-    database,
-    tools: registry,
-    runs,
-    redact,
-    orgId: defaultOrgId,
-    clock,
     mode: embedded ? 'embedded' : 'cluster',
-    close: () => database.close(),
+    services,
+    localScope: { orgId: defaultOrgId, actor: 'cli' },
+    tools,
+    redact,
+    bus,
+    clock,
+    database,
+    close: async () => {
+      await bus.close();
+      await database.close();
+    },
   };
 }
 
@@ -210,29 +216,4 @@ async function openDatabase(
   }
   if (inMemory) return createDatabase({ kind: 'pglite' });
   return openEmbeddedDatabase(home);
-}
-
-function modelInput(config: Config, model: string): Parameters<typeof resolveModelSettings>[0] {
-  return {
-    model,
-    ...(config.modelBaseUrl ? { baseUrl: config.modelBaseUrl } : {}),
-    ...(config.modelApiKey ? { apiKey: config.modelApiKey } : {}),
-    ...(config.openaiApiKey ? { openaiApiKey: config.openaiApiKey } : {}),
-    ...(config.anthropicApiKey ? { anthropicApiKey: config.anthropicApiKey } : {}),
-    timeoutMs: config.modelTimeoutMs,
-    maxRetries: config.modelMaxRetries,
-    prices: config.modelPrices,
-  };
-}
-
-function chooseBrain(agent: Agent, models: ModelChoice, planner: Brain): Brain {
-  if (agent.brain === 'planner') return planner;
-  if (models.model && models.providers) return models.providers.createModelBrain(models.model);
-  if (agent.brain === 'model') {
-    throw userError(
-      'invalid_config',
-      `agent '${agent.name}' uses the model brain but no model is configured: set AUTONOMA_MODEL`,
-    );
-  }
-  return planner;
 }

@@ -1,4 +1,4 @@
-import { describeError } from '../errors.ts';
+import { AutonomaError, describeError } from '../errors.ts';
 import type { Agent } from '../protocol/agent.ts';
 import type { EventPayload } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
@@ -19,7 +19,8 @@ export interface Finalization {
  * sees the final run and its whole log, then its events and `run-end` are appended together, guarded
  * so that however many processes try, and whenever one dies, the log ends exactly once. `run-end` is
  * always the last event of a run, on every path (a final step, a cancel, a failure to store a step).
- * A reflection that fails is recorded as an `error` event; it never holds the run's end hostage.
+ * A reflection that fails is recorded as an `error` event and never holds the run's end hostage,
+ * except when a dependency is unavailable: then the run stays unfinalized and is finalized later.
  */
 export async function finalizeRun(
   runtime: Pick<AgentRuntime, 'runs' | 'hooks' | 'clock' | 'redact'>,
@@ -33,6 +34,9 @@ export async function finalizeRun(
       const log = await readRunLog(runtime.runs, run);
       events.push(...(await runtime.hooks.reflect(run, agent, log)));
     } catch (error) {
+      // The store or another dependency went away (or the process is going down): leave the run
+      // unfinalized, so whoever picks it up next reflects again; every reflection write is idempotent.
+      if (error instanceof AutonomaError && error.category === 'dependency') throw error;
       events.push({
         type: 'error',
         code: 'reflection_failed',

@@ -18,5 +18,5 @@ export { foldEvents, initialContext } from './context.ts';
 export { outcomeOf, statusAfter } from './outcome.ts';
 export { callKey } from './tool-calls.ts';
 export { budgetWarningRatio } from './budgets.ts';
-export { hashArgs, hashString, stableStringify } from './stable-json.ts';
+export { hashArgs, hashString } from './stable-json.ts';
 export { readRunLog, eventPageSize } from './read-log.ts';

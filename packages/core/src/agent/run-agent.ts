@@ -1,9 +1,9 @@
 import type { BrainDecision } from '../brains/brain.ts';
 import { AutonomaError, describeError } from '../errors.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
-import type { CommitResult, StepCommit, ToolCallCompletion } from '../ports/run-store.ts';
-import type { RunContext } from '../protocol/context.ts';
-import { parseRunContext } from '../protocol/context.ts';
+import type { CommitResult, StepCommit } from '../ports/run-store.ts';
+import type { RunContext, RunPreparationState } from '../protocol/context.ts';
+import { parseRunContext, parseRunPreparation } from '../protocol/context.ts';
 import type { EventPayload, RunEvent, StepOutcome } from '../protocol/events.ts';
 import { isEphemeral } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
@@ -12,14 +12,15 @@ import { storableText, storableValue } from '../protocol/storable.ts';
 import type { AnyTool } from '../tools/define-tool.ts';
 import { allowedTools, describeTools } from '../tools/registry.ts';
 import { budgetWarnings, exceededBudget } from './budgets.ts';
-import { boundContext, foldEvents, initialContext } from './context.ts';
+import type { WorkingMemory } from './context.ts';
+import { boundWorkingMemory, foldEvents, initialContext, openWorkingMemory } from './context.ts';
 import { finalizeRun } from './finalize.ts';
 import { addStepUsage, outcomeOf, statusAfter } from './outcome.ts';
 import { readRunLog } from './read-log.ts';
 import { recoverStep } from './recover-step.ts';
 import type { StepWork } from './step-work.ts';
 import { collect } from './step-work.ts';
-import type { AdvanceRunOptions, AdvanceRunResult, AgentRuntime, ToolObservation } from './runtime.ts';
+import type { AdvanceRunOptions, AdvanceRunResult, AgentRuntime } from './runtime.ts';
 import type { CallSetting } from './tool-calls.ts';
 import { callKey, executeCall, observeCall, prepareToolCall } from './tool-calls.ts';
 
@@ -32,8 +33,13 @@ interface Slice {
   /** Redacts secrets and makes a value storable: applied to everything that leaves the loop. */
   clean: <T>(value: T) => T;
   run: Run;
-  context: RunContext;
+  /** The persisted context and the window's transcript. */
+  memory: WorkingMemory;
+  /** What the run's start prepared (recalled memories, a reusable plan, learned costs). */
+  preparation: RunPreparationState;
 }
+
+const noPreparation = (): RunPreparationState => ({ recalled: [], reusablePlan: null, learnedCosts: [] });
 
 const runnable = (run: Run): boolean => run.status === 'queued' || run.status === 'running';
 
@@ -98,10 +104,12 @@ async function openSlice(
     signal: options.signal ?? new AbortController().signal,
     clean: <T>(value: T): T => storableValue(redact(value)),
     run,
-    context: initialContext(),
+    memory: openWorkingMemory(initialContext(), []),
+    preparation: noPreparation(),
   };
   try {
-    slice.context = await loadContext(runtime, run);
+    slice.memory = await loadWorkingMemory(runtime, run);
+    if (run.preparation !== null) slice.preparation = parseRunPreparation(run.preparation);
   } catch (error) {
     if (!(error instanceof AutonomaError && error.code === 'state_version_mismatch')) throw error;
     await commitWork(slice, failedWork(slice, error), 1);
@@ -111,12 +119,15 @@ async function openSlice(
   return slice;
 }
 
-/** The run's context as persisted, with the events appended after it folded in. */
-async function loadContext(runtime: AgentRuntime, run: Run): Promise<RunContext> {
-  // A run stored before contexts were persisted is rebuilt once from its log.
-  const stored = run.context === null ? initialContext() : parseRunContext(run.context);
-  if (run.lastSeq <= stored.throughSeq) return stored;
-  return foldEvents(stored, await readRunLog(runtime.runs, run, stored.throughSeq));
+/**
+ * The run's working memory: its persisted context (the summary, pointers) and the events of its window
+ * — bounded by the agent's working-memory budget, never the whole log.
+ */
+async function loadWorkingMemory(runtime: AgentRuntime, run: Run): Promise<WorkingMemory> {
+  // A run stored before contexts were persisted has its window at its first event: read once, then bounded.
+  const context = run.context === null ? initialContext() : parseRunContext(run.context);
+  if (run.lastSeq < context.windowFromSeq) return openWorkingMemory(context, []);
+  return openWorkingMemory(context, await readRunLog(runtime.runs, run, context.windowFromSeq - 1));
 }
 
 /** Step 0: the preparation (recall, plan lookup) happens once per run and is committed with `run-start`. */
@@ -124,13 +135,10 @@ async function startRun(slice: Slice): Promise<void> {
   const { runtime, options } = slice;
   const { agent } = options;
   const preparation = runtime.hooks?.prepare ? await runtime.hooks.prepare(slice.run, agent) : undefined;
-  slice.context = {
-    ...slice.context,
-    preparation: {
-      recalled: preparation?.recalled ?? [],
-      reusablePlan: preparation?.reusablePlan ? { ...preparation.reusablePlan } : null,
-      learnedCosts: [...(preparation?.learnedCosts ?? new Map<string, number>())],
-    },
+  slice.preparation = {
+    recalled: preparation?.recalled ?? [],
+    reusablePlan: preparation?.reusablePlan ? { ...preparation.reusablePlan } : null,
+    learnedCosts: [...(preparation?.learnedCosts ?? new Map<string, number>())],
   };
   const events: EventPayload[] = [
     {
@@ -148,6 +156,7 @@ async function startRun(slice: Slice): Promise<void> {
     usage: slice.run.usage,
     stepCount: 0,
     brainState: slice.run.brainState,
+    preparation: slice.clean(slice.preparation),
     toolCalls: [],
   });
 }
@@ -175,7 +184,7 @@ const emptyWork = (slice: Slice): StepWork => ({
   observations: [],
   toolCalls: 0,
   brainState: slice.run.brainState,
-  guard: slice.context.guard,
+  guard: slice.memory.context.guard,
   startedAt: slice.runtime.clock.now(),
 });
 
@@ -274,17 +283,17 @@ async function decide(
   step: number,
   emit: (event: EventPayload) => void,
 ): Promise<BrainDecision> {
-  const { runtime, options, context, run } = slice;
+  const { runtime, options, memory, preparation, run } = slice;
   try {
     const decision = await runtime.brain.decide({
       run,
       agent: options.agent,
       step,
-      transcript: context.transcript,
+      transcript: memory.transcript,
       tools: describeTools([...slice.allowed.values()]),
-      recalled: context.preparation.recalled,
-      reusablePlan: (context.preparation.reusablePlan ?? undefined) as ReusablePlan | undefined,
-      learnedCosts: new Map(context.preparation.learnedCosts),
+      recalled: preparation.recalled,
+      reusablePlan: (preparation.reusablePlan ?? undefined) as ReusablePlan | undefined,
+      learnedCosts: new Map(preparation.learnedCosts),
       brainState: run.brainState,
       emit,
       signal: slice.signal,
@@ -416,15 +425,16 @@ async function commit(slice: Slice, draft: Draft): Promise<void> {
       seq: run.lastSeq + index + 1,
       at: now,
     }));
-    const context = boundContext(
-      { ...foldEvents(slice.context, sequenced), ...(guard ? { guard } : {}) },
+    const folded = foldEvents(slice.memory, sequenced);
+    const memory = boundWorkingMemory(
+      guard ? { ...folded, context: { ...folded.context, guard } } : folded,
       options.agent.memory.workingTokens,
     );
     let committed: CommitResult;
     try {
       committed = await commitOrFail(slice, {
         ...rest,
-        context,
+        context: memory.context,
         now,
         leaseExpiresAt: now + (options.leaseTtlMs ?? 30_000),
         expectedLastSeq: run.lastSeq,
@@ -432,13 +442,13 @@ async function commit(slice: Slice, draft: Draft): Promise<void> {
     } catch (error) {
       if (!(error instanceof AutonomaError && error.code === 'stale' && attempt < 5)) throw error;
       // Events were appended outside the step (e.g. an approval resolved late): fold them in, retry.
-      const appended = await readRunLog(runtime.runs, run, slice.context.throughSeq);
-      slice.context = foldEvents(slice.context, appended);
+      const appended = await readRunLog(runtime.runs, run, slice.memory.context.throughSeq);
+      slice.memory = foldEvents(slice.memory, appended);
       slice.run = { ...run, lastSeq: appended.at(-1)?.seq ?? run.lastSeq };
       continue;
     }
     slice.run = committed.run;
-    slice.context = context;
+    slice.memory = memory;
     const sink = sinkOf(options);
     for (const event of committed.events) sink(event);
     return;
@@ -474,7 +484,7 @@ async function commitOrFail(
       status: 'failed',
       brainState: run.brainState,
       context: {
-        ...slice.context,
+        ...slice.memory.context,
         throughSeq: run.lastSeq + events.length,
       },
       answer: null,

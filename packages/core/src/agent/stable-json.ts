@@ -1,18 +1,4 @@
-/** JSON with object keys sorted, so equal values always serialize the same way. */
-export function stableStringify(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? 'null';
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort())
-      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return sorted;
-  }
-  return value;
-}
+import { stableStringify } from '../stable-json.ts';
 
 /** A 53-bit non-cryptographic hash (cyrb53) of a string, as 14 hex digits. Pure, no I/O. */
 export function hashString(text: string, seed = 0): string {

@@ -56,6 +56,7 @@ const runOf = (goal: Goal): Run => ({
   stepCount: 0,
   brainState: null,
   context: null,
+  preparation: null,
   workspace: '/tmp/w',
   wakeAt: null,
   finalizedAt: null,

@@ -21,9 +21,12 @@ export const defaultRecallWeights: Readonly<RecallWeights> = Object.freeze({
 /** Default half-life of the recency decay: one week. */
 export const defaultRecallHalfLifeMs = 7 * 24 * 60 * 60 * 1000;
 
-/** Recency in (0, 1]: `0.5^(age / halfLife)`; a future timestamp counts as age 0. */
+/**
+ * Recency in (0, 1]: `0.5^(age / halfLife)`; a future timestamp counts as age 0, a half-life under 1 ms
+ * as 1 ms, and the exponent stops at 1000 half-lives (where PostgreSQL's `power` would underflow).
+ */
 export function recencyOf(ageMs: number, halfLifeMs = defaultRecallHalfLifeMs): number {
-  return Math.pow(0.5, Math.max(0, ageMs) / halfLifeMs);
+  return Math.pow(0.5, Math.min(Math.max(0, ageMs) / Math.max(halfLifeMs, 1), 1000));
 }
 
 const clamp01 = (value: number): number =>
@@ -37,7 +40,11 @@ export interface RecallScore {
   importance: number;
 }
 
-/** `w_rel·relevance + w_rec·0.5^(age/halfLife) + w_imp·importance`, each part clamped to [0, 1]. */
+/**
+ * `w_rel·relevance + w_rec·0.5^(age/halfLife) + w_imp·importance`, each part clamped to [0, 1]. The one
+ * recall score of every store: in-memory stores call it, and the SQL store's `recallScoreSql`
+ * (platform `store/repositories/memory-store.ts`) is its twin, checked equal by the MemoryStore contract.
+ */
 export function recallScore(
   item: { relevance: number; ageMs: number; importance: number },
   options: { weights?: RecallWeights; halfLifeMs?: number } = {},

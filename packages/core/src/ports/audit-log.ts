@@ -39,3 +39,17 @@ export interface SettingsStore {
   setIfAbsent(key: string, value: string): Promise<string>;
   set(key: string, value: string): Promise<void>;
 }
+
+/** An organization (tenant). */
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** Organizations. */
+export interface OrganizationStore {
+  /** Creates the organization unless it exists; returns it as stored. */
+  ensure(organization: Organization): Promise<Organization>;
+  get(id: string): Promise<Organization | undefined>;
+}

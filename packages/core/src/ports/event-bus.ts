@@ -17,13 +17,21 @@ export const RunSignal = z.discriminatedUnion('type', [
 export type RunSignal = z.infer<typeof RunSignal>;
 
 /**
- * Reads a run's stored events with `seq > afterSeq`, in `seq` order, at most `limit` of them.
- * Adapters are built with one; it is where the bus meets the store, the source of truth.
+ * Reads a run's stored events with `seq > afterSeq`, in `seq` order, at most `limit` of them, within
+ * one organization (another organization's run has no events). Adapters are built with one; it is
+ * where the bus meets the store, the source of truth.
  */
-export type StoredEventReader = (runId: string, afterSeq: number, limit: number) => Promise<RunEvent[]>;
+export type StoredEventReader = (read: {
+  orgId: string;
+  runId: string;
+  afterSeq: number;
+  limit: number;
+}) => Promise<RunEvent[]>;
 
 /** What a subscriber asks for. */
 export interface SubscribeRequest {
+  /** The subscriber's organization: stored events are read within it. */
+  orgId: string;
   runId: string;
   /** The last `seq` the subscriber already has (`0` for everything; an SSE `Last-Event-ID`). */
   afterSeq: number;
@@ -143,7 +151,7 @@ export function createRunEventFeed(options: RunEventFeedOptions): RunEventFeed {
   const readStored = async (untilSeq: number): Promise<void> => {
     while (!ended && lastSeq < untilSeq) {
       const limit = Math.min(pageSize, untilSeq - lastSeq);
-      const page = await readEvents(runId, lastSeq, limit);
+      const page = await readEvents({ orgId: request.orgId, runId, afterSeq: lastSeq, limit });
       for (const event of page) {
         if (ended || event.seq <= lastSeq) continue;
         if (event.seq !== lastSeq + 1) {

@@ -1,6 +1,7 @@
 import type { Agent, AgentSpec } from '../protocol/agent.ts';
-import type { RunContext } from '../protocol/context.ts';
+import type { RunContext, RunPreparationState } from '../protocol/context.ts';
 import type { EventPayload, RunEvent } from '../protocol/events.ts';
+import { leaseIsFree } from '../protocol/run.ts';
 import type {
   Budgets,
   Goal,
@@ -75,6 +76,8 @@ export interface StepCommit {
   brainState: unknown;
   /** The working-memory projection after this step. */
   context: RunContext;
+  /** What the run's start prepared: written by the start (step 0) only. */
+  preparation?: RunPreparationState;
   answer?: string | null;
   reason?: string | null;
   /** Tool calls finished in this step. */
@@ -108,6 +111,15 @@ export interface AcquireLease {
   ttlMs: number;
   /** Take the lease even when another owner holds an unexpired one (its owner is known dead). */
   steal?: (holder: string) => boolean;
+}
+
+/**
+ * Whether `acquireLease` may take the run's lease: it is free ({@link leaseIsFree}), already the
+ * acquirer's, or held by an owner `steal` gives up on. Status is the caller's concern.
+ */
+export function mayTakeLease(run: Run, options: AcquireLease): boolean {
+  if (leaseIsFree(run, options.now) || run.leaseOwner === options.owner) return true;
+  return run.leaseOwner !== null && (options.steal?.(run.leaseOwner) ?? false);
 }
 
 /** Which claimable runs to list. */

@@ -82,3 +82,6 @@ export interface Agent extends AgentSpec {
 
 /** Name of the agent used when none is named. */
 export const defaultAgentName = 'default';
+
+/** The organization of the embedded mode and of the local CLI (a real row, created by migration 0004). */
+export const defaultOrgId = 'org_default';

@@ -32,32 +32,43 @@ const CarriedPlan = z.looseObject({
 });
 
 /** Version of the {@link RunContext} schema; a stored context of another version is refused. */
-export const runContextVersion = 1;
+export const runContextVersion = 2;
 
 /**
- * The bounded working-memory projection persisted with every step (the `runs.context` column). A slice
- * rebuilds what the brain sees from it, never from the whole event log: its transcript is bounded by
- * the agent's `memory.workingTokens` (older entries folded into a summary), and `throughSeq` says which
- * events it already holds, so a slice reads only what was appended since (an approval, an answer).
+ * The bounded working-memory projection persisted with every step (the `runs.context` column). What
+ * the brain sees is a window of the run's recent events plus a summary of everything before it: a
+ * slice reads the summary from here and only the events from `windowFromSeq` on — never the whole log,
+ * and never more than the agent's `memory.workingTokens` worth of steps. When the window outgrows the
+ * budget, its oldest steps are folded into the summary and the window moves. Small and constant to
+ * write: it holds pointers and the summary, not the transcript itself.
  */
 export const RunContext = z.object({
   version: z.literal(runContextVersion),
-  /** `seq` of the last event folded into this context. */
+  /** `seq` of the last event the context reflects. */
   throughSeq: z.number().int().nonnegative(),
-  transcript: z.array(TranscriptEntry),
-  /** Calls the brain made that have no result yet (awaiting approval), id → tool name. */
+  /** The window: the transcript is rebuilt from the events with `seq >= windowFromSeq`. */
+  windowFromSeq: z.number().int().positive(),
+  /** What the window no longer holds, summarized (an extractive summary by default). */
+  summary: z.object({ text: z.string(), coversSteps: z.number().int().nonnegative() }).nullable(),
+  /** Calls the brain made that have no result yet (awaiting approval or an answer), id → tool name. */
   open: z.record(z.string(), z.string()),
   /** The loop guard: the last call's signature and how many times in a row it was made. */
   guard: z.object({ last: z.string(), count: z.number().int().nonnegative() }),
-  /** What the run's start (step 0) prepared: recalled memories, a reusable plan, learned costs. */
-  preparation: z.object({
-    recalled: z.array(RecalledMemory),
-    reusablePlan: CarriedPlan.nullable(),
-    learnedCosts: z.array(z.tuple([z.string(), z.number()])),
-  }),
 });
 /** A run's persisted working memory. */
 export type RunContext = z.infer<typeof RunContext>;
+
+/**
+ * What the run's start (step 0) prepared for its decisions: recalled memories, a reusable plan, learned
+ * costs. Persisted once (`runs.preparation`), never recomputed by a later slice.
+ */
+export const RunPreparationState = z.object({
+  recalled: z.array(RecalledMemory),
+  reusablePlan: CarriedPlan.nullable(),
+  learnedCosts: z.array(z.tuple([z.string(), z.number()])),
+});
+/** A run's persisted preparation. */
+export type RunPreparationState = z.infer<typeof RunPreparationState>;
 
 /** The error of run state (context, brain state, an event) stored by another version of Autonoma. */
 export const stateVersionMismatch = (what: string, detail: string): AutonomaError =>
@@ -67,16 +78,21 @@ export const stateVersionMismatch = (what: string, detail: string): AutonomaErro
     { category: 'system', status: 409 },
   );
 
-/** Parses a stored context; throws `state_version_mismatch` when it no longer parses. */
-export function parseRunContext(value: unknown): RunContext {
-  const parsed = RunContext.safeParse(value);
+/** Parses stored run state; throws `state_version_mismatch` when it no longer parses. */
+function parseStored<T>(schema: z.ZodType<T>, what: string, value: unknown): T {
+  const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw stateVersionMismatch(
-    'working memory',
-    `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-  );
+  throw stateVersionMismatch(what, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
 }
+
+/** Parses a stored context; throws `state_version_mismatch` when it no longer parses. */
+export const parseRunContext = (value: unknown): RunContext =>
+  parseStored(RunContext, 'working memory', value);
+
+/** Parses a stored preparation; throws `state_version_mismatch` when it no longer parses. */
+export const parseRunPreparation = (value: unknown): RunPreparationState =>
+  parseStored(RunPreparationState, 'preparation', value);
 
 /** Version of stored events' payloads (`run_events.schema_version`). */
 export const eventSchemaVersion = 1;

@@ -131,6 +131,8 @@ export interface Run {
    * or null before the run started.
    */
   context: unknown;
+  /** What the run's start prepared (a `RunPreparationState`), or null before it started. */
+  preparation: unknown;
   /**
    * Where the tools work: a workspace id, resolved under `$AUTONOMA_HOME/workspaces/<id>` by whichever
    * process advances the run, or an absolute path for a run a local CLI started with `--workspace`.
@@ -159,3 +161,10 @@ export interface Lease {
   epoch: number;
   expiresAt: number;
 }
+
+/**
+ * True when no one holds the run's lease at `now`: never taken, released, or expired. The SQL run store
+ * tests the same condition with `leaseFree` (platform `store/repositories/run-rows.ts`).
+ */
+export const leaseIsFree = (run: Pick<Run, 'leaseOwner' | 'leaseExpiresAt'>, now: number): boolean =>
+  run.leaseOwner === null || run.leaseExpiresAt === null || run.leaseExpiresAt < now;

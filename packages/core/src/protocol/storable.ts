@@ -8,15 +8,15 @@
 /** What a NUL character or an unpaired surrogate becomes: U+FFFD, the Unicode replacement character. */
 export const replacementCharacter = '\uFFFD';
 
-const nulPattern = /\u0000/g;
+const nul = String.fromCharCode(0);
 
 /** True when `text` holds nothing the store refuses. */
-export const isStorableText = (text: string): boolean => !text.includes('\u0000') && text.isWellFormed();
+export const isStorableText = (text: string): boolean => !text.includes(nul) && text.isWellFormed();
 
 /** `text` with every NUL and unpaired surrogate replaced by U+FFFD (the same string when clean). */
 export function storableText(text: string): string {
   if (isStorableText(text)) return text;
-  return text.toWellFormed().replace(nulPattern, replacementCharacter);
+  return text.toWellFormed().replaceAll(nul, replacementCharacter);
 }
 
 /**

@@ -1,15 +1,13 @@
-import type { AuditEntry, AuditLog, AuditRecord, SettingsStore } from '../ports/audit-log.ts';
+import type {
+  AuditEntry,
+  AuditLog,
+  AuditRecord,
+  SettingsStore,
+  Organization,
+  OrganizationStore,
+} from '../ports/audit-log.ts';
+import { stableStringify } from '../stable-json.ts';
 import { copy } from './in-memory-run-store.ts';
-
-/** JSON with object keys sorted at every level. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-}
 
 /**
  * A small non-cryptographic hash (two FNV-1a lanes, 64 bits of hex) — enough for a fake's chain;
@@ -29,7 +27,7 @@ export function fakeHash(text: string): string {
 const entryHash = (prevHash: string, entry: AuditEntry): string =>
   fakeHash(
     prevHash +
-      canonicalJson({
+      stableStringify({
         orgId: entry.orgId,
         actor: entry.actor,
         action: entry.action,
@@ -109,5 +107,22 @@ export class InMemorySettingsStore implements SettingsStore {
 
   async set(key: string, value: string): Promise<void> {
     this.#values.set(key, value);
+  }
+}
+
+/** An in-memory {@link OrganizationStore}. */
+export class InMemoryOrganizationStore implements OrganizationStore {
+  readonly #organizations = new Map<string, Organization>();
+
+  async ensure(organization: Organization): Promise<Organization> {
+    const existing = this.#organizations.get(organization.id);
+    if (existing) return { ...existing };
+    this.#organizations.set(organization.id, { ...organization });
+    return { ...organization };
+  }
+
+  async get(id: string): Promise<Organization | undefined> {
+    const found = this.#organizations.get(id);
+    return found ? { ...found } : undefined;
   }
 }

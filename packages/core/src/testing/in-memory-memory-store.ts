@@ -1,4 +1,5 @@
 import type { Memory, MemoryKind, MemoryStore, RecallQuery, ScoredMemory } from '../ports/memory-store.ts';
+import { recallScore } from '../memory/recall-score.ts';
 import { copy } from './in-memory-run-store.ts';
 
 /** Cosine similarity, or null when either side is missing, of another size, or zero. */
@@ -54,7 +55,6 @@ export class InMemoryMemoryStore implements MemoryStore {
   }
 
   async recall(query: RecallQuery): Promise<ScoredMemory[]> {
-    const halfLife = Math.max(query.halfLifeMs, 1);
     const scored = [...this.#memories.values()]
       .filter(
         (memory) =>
@@ -64,13 +64,15 @@ export class InMemoryMemoryStore implements MemoryStore {
       )
       .map((memory) => {
         const cosine = cosineSimilarity(memory.embedding, query.embedding);
-        const relevance = Math.max(0, cosine ?? textRelevance(query.text, memory.text));
-        const recency = 0.5 ** Math.min(Math.max(0, query.now - memory.lastAccessedAt) / halfLife, 1000);
-        const score =
-          query.weights.relevance * relevance +
-          query.weights.recency * recency +
-          query.weights.importance * memory.importance;
-        return { memory, score, relevance, recency, importance: memory.importance };
+        const parts = recallScore(
+          {
+            relevance: cosine ?? textRelevance(query.text, memory.text),
+            ageMs: query.now - memory.lastAccessedAt,
+            importance: memory.importance,
+          },
+          { weights: query.weights, halfLifeMs: query.halfLifeMs },
+        );
+        return { memory, ...parts };
       })
       .sort(
         (a, b) =>

@@ -11,8 +11,16 @@ import type {
   StepCommit,
   Transition,
 } from '../ports/run-store.ts';
+import { mayTakeLease } from '../ports/run-store.ts';
 import { isEphemeral, type EventPayload, type RunEvent } from '../protocol/events.ts';
-import { emptyUsage, isTerminal, type Lease, type Run, type RunStatus } from '../protocol/run.ts';
+import {
+  emptyUsage,
+  isTerminal,
+  leaseIsFree,
+  type Lease,
+  type Run,
+  type RunStatus,
+} from '../protocol/run.ts';
 import { findUnstorable } from '../protocol/storable.ts';
 
 const priorityRank: Record<Run['priority'], number> = { critical: 0, high: 1, normal: 2, low: 3 };
@@ -107,7 +115,9 @@ export class InMemoryRunStore implements RunStore {
 
   #enqueue(run: Run, enqueue: Enqueue | undefined): void {
     if (enqueue === undefined) return;
-    if (this.#outbox.some((entry) => entry.jobId === enqueue.jobId)) return;
+    // Nothing takes jobs from this outbox, so every entry is pending: like the SQL stores' one pending
+    // job per dedupe key (`run:<id>`), a run that already has one gets no second.
+    if (this.#outbox.some((entry) => entry.jobId === enqueue.jobId || entry.runId === run.id)) return;
     this.#outbox.push({ ...enqueue, runId: run.id, orgId: run.orgId });
   }
 
@@ -133,6 +143,7 @@ export class InMemoryRunStore implements RunStore {
       stepCount: 0,
       brainState: null,
       context: null,
+      preparation: null,
       workspace: input.workspace,
       answer: null,
       reason: null,
@@ -198,13 +209,7 @@ export class InMemoryRunStore implements RunStore {
     const run = this.#visible(orgId, id);
     if (run === undefined) return { refused: true, reason: 'not_found' };
     if (isTerminal(run.status)) return { refused: true, reason: 'terminal', run: copy(run) };
-    const free =
-      run.leaseOwner === null ||
-      run.leaseExpiresAt === null ||
-      run.leaseExpiresAt < options.now ||
-      run.leaseOwner === options.owner ||
-      (options.steal?.(run.leaseOwner) ?? false);
-    if (!free) return { refused: true, reason: 'held', run: copy(run) };
+    if (!mayTakeLease(run, options)) return { refused: true, reason: 'held', run: copy(run) };
     run.leaseOwner = options.owner;
     run.leaseEpoch += 1;
     run.leaseExpiresAt = options.now + options.ttlMs;
@@ -220,7 +225,13 @@ export class InMemoryRunStore implements RunStore {
 
   async releaseLease(lease: Lease): Promise<void> {
     const run = this.#runs.get(lease.runId);
-    if (run === undefined || run.leaseOwner !== lease.owner || run.leaseEpoch !== lease.epoch) return;
+    if (
+      run === undefined ||
+      run.orgId !== lease.orgId ||
+      run.leaseOwner !== lease.owner ||
+      run.leaseEpoch !== lease.epoch
+    )
+      return;
     run.leaseOwner = null;
     run.leaseExpiresAt = null;
   }
@@ -237,6 +248,7 @@ export class InMemoryRunStore implements RunStore {
     run.stepCount = commit.stepCount;
     run.brainState = copy(commit.brainState ?? null);
     run.context = copy(commit.context);
+    if (commit.preparation !== undefined) run.preparation = copy(commit.preparation);
     if (commit.answer !== undefined) run.answer = commit.answer;
     if (commit.reason !== undefined) run.reason = commit.reason;
     run.wakeAt = commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null;
@@ -274,10 +286,7 @@ export class InMemoryRunStore implements RunStore {
         (run) =>
           runnableNow(run, query.now) &&
           (query.orgId === undefined || run.orgId === query.orgId) &&
-          (query.ignoreLeases === true ||
-            run.leaseOwner === null ||
-            run.leaseExpiresAt === null ||
-            run.leaseExpiresAt < query.now),
+          (query.ignoreLeases === true || leaseIsFree(run, query.now)),
       )
       .sort(
         (a, b) =>

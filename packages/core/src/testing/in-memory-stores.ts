@@ -1,5 +1,5 @@
 import { InMemoryAgentStore } from './in-memory-agent-store.ts';
-import { InMemoryAuditLog, InMemorySettingsStore } from './in-memory-audit-log.ts';
+import { InMemoryAuditLog, InMemoryOrganizationStore, InMemorySettingsStore } from './in-memory-audit-log.ts';
 import { InMemoryPlanStore, InMemoryStatsStore } from './in-memory-learning-store.ts';
 import { InMemoryMemoryStore } from './in-memory-memory-store.ts';
 import { InMemoryRunStore } from './in-memory-run-store.ts';
@@ -15,6 +15,7 @@ export interface InMemoryStores {
   plans: InMemoryPlanStore;
   audit: InMemoryAuditLog;
   settings: InMemorySettingsStore;
+  organizations: InMemoryOrganizationStore;
 }
 
 /** Fresh in-memory stores (the journal is fenced by the run store's leases). */
@@ -29,5 +30,6 @@ export function createInMemoryStores(): InMemoryStores {
     plans: new InMemoryPlanStore(),
     audit: new InMemoryAuditLog(),
     settings: new InMemorySettingsStore(),
+    organizations: new InMemoryOrganizationStore(),
   };
 }

@@ -24,7 +24,8 @@ const patterns: readonly RegExp[] = [
 ];
 
 /** `name=value` / `name: value` pairs whose name says secret. */
-const namedSecret = /\b((?:api[_-]?key|secret|token|password|passwd|pwd)["']?\s*[:=]\s*["']?)[^\s"',;&]{6,}/gi;
+const namedSecret =
+  /\b((?:api[_-]?key|secret|token|password|passwd|pwd)["']?\s*[:=]\s*["']?)[^\s"',;&]{6,}/gi;
 /** The password of a URL's userinfo: `scheme://user:password@host`. */
 const urlPassword = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+(@)/gi;
 
@@ -33,7 +34,9 @@ export function scrubSecrets(text: string): string {
   let result = text;
   for (const pattern of patterns) {
     result = result.replace(pattern, (match: string, prefix?: string) =>
-      typeof prefix === 'string' && /^Bearer\s+$/i.test(prefix) ? `${prefix}${redactedMarker}` : redactedMarker,
+      typeof prefix === 'string' && /^Bearer\s+$/i.test(prefix)
+        ? `${prefix}${redactedMarker}`
+        : redactedMarker,
     );
   }
   return result

@@ -6,6 +6,7 @@ import type {
   AgentStore,
   AuditLog,
   MemoryStore,
+  OrganizationStore,
   PlanStore,
   RunStore,
   SettingsStore,
@@ -18,6 +19,7 @@ import { createMigrator, type Migration, type MigrationState } from './migrator.
 import { createAgentStore } from './repositories/agent-store.ts';
 import { createAuditLog } from './repositories/audit-log.ts';
 import { createMemoryStore } from './repositories/memory-store.ts';
+import { createOrganizationStore } from './repositories/organization-store.ts';
 import { createPlanStore } from './repositories/plan-store.ts';
 import { createRunStore } from './repositories/run-store.ts';
 import { createSettingsStore } from './repositories/settings-store.ts';
@@ -57,12 +59,15 @@ export interface Stores {
   plans: PlanStore;
   audit: AuditLog;
   settings: SettingsStore;
+  organizations: OrganizationStore;
 }
 
 /** An opened store. */
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly stores: Stores;
+  /** Migrations applied when the store was opened (an embedded store's first start or upgrade). */
+  readonly migratedOnOpen: readonly string[];
   /** Runs SQL directly, for adapters that need tables without a port yet (users, jobs…). */
   readonly executor: Executor;
   /** Applies pending migrations; returns the names applied now. */
@@ -109,9 +114,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     await refreshVector();
     return result;
   };
+  let migratedOnOpen: string[] = [];
   try {
     // An embedded store migrates on open, but only when its schema is behind: one query otherwise.
-    if (options.kind === 'pglite' && !(await migrator.upToDate())) await migrate();
+    if (options.kind === 'pglite' && !(await migrator.upToDate())) migratedOnOpen = (await migrate()).applied;
     else await refreshVector();
   } catch (error) {
     await driver.close();
@@ -120,6 +126,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   const vectorSearch = (): boolean => vector;
   return {
     kind: options.kind,
+    migratedOnOpen,
     executor: db,
     stores: {
       runs: createRunStore(db),
@@ -130,6 +137,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       plans: createPlanStore(db, vectorSearch),
       audit: createAuditLog(db),
       settings: createSettingsStore(db),
+      organizations: createOrganizationStore(db),
     },
     migrate,
     migrationState: () => migrator.state(),

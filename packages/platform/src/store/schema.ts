@@ -134,6 +134,8 @@ export const runs = pgTable(
     brainState: jsonb('brain_state'),
     /** The bounded working-memory projection persisted with each step (core's `RunContext`). */
     context: jsonb('context'),
+    /** What the run's start prepared (recalled memories, a reusable plan, learned costs); written once. */
+    preparation: jsonb('preparation'),
     /** A workspace id, or an absolute path for a run a local CLI advances itself. */
     workspace: text('workspace').notNull(),
     answer: text('answer'),
@@ -158,7 +160,9 @@ export const runs = pgTable(
     index('runs_unfinalized_idx')
       .on(table.endedAt)
       .where(sql`${table.finalizedAt} IS NULL AND ${table.endedAt} IS NOT NULL`),
-    index('runs_wake_idx').on(table.wakeAt).where(sql`${table.status} = 'sleeping'`),
+    index('runs_wake_idx')
+      .on(table.wakeAt)
+      .where(sql`${table.status} = 'sleeping'`),
   ],
 );
 
@@ -314,7 +318,9 @@ export const jobs = pgTable(
   (table) => [
     index('jobs_ready_idx').on(table.queue, table.status, table.priority, table.runAt),
     // One pending job per key: an outbox write for a run that already has one is a no-op.
-    uniqueIndex('jobs_pending_dedupe_key').on(table.dedupeKey).where(sql`${table.status} = 'pending'`),
+    uniqueIndex('jobs_pending_dedupe_key')
+      .on(table.dedupeKey)
+      .where(sql`${table.status} = 'pending'`),
   ],
 );
 

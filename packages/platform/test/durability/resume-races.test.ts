@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fixture } from '../fixtures/openai-server.ts';
 import { startOpenAiFixture } from '../fixtures/openai-server.ts';
 import { runCli } from '../support/cli.ts';
+import { waitFor } from '../support/wait-for.ts';
 import type { EffectServer } from '../support/effect-server.ts';
 import type { CrashStore } from './crash-harness.ts';
 import {
@@ -16,6 +17,20 @@ import {
   startEffectModel,
   startEffectServer,
 } from './crash-harness.ts';
+
+/** True while a `sleep 120` process (the tool call of the test below) runs on this machine. */
+function sleeperRunning(): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const [program = '', argument] = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\u0000');
+      if (program.split('/').at(-1) === 'sleep' && argument === '120') return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
+}
 
 describe.each([pgliteStore(), postgresStore()])(
   'resume races and interrupted calls [$name]',
@@ -55,9 +70,12 @@ describe.each([pgliteStore(), postgresStore()])(
       expect(losers[0]?.stderr).toMatch(/being advanced by another process|in use by process|already ended/);
       expect(JSON.parse(String(winners[0]?.stdout))).toMatchObject({ status: 'succeeded' });
       const { events } = await showRun(runId, env);
-      const starts = events.filter((event) => event.type === 'run-start');
-      // The original start and exactly one resumption: the loser never committed anything.
-      expect(starts).toHaveLength(2);
+      // The run starts once (a resumption writes no new start), and every step is committed once:
+      // the loser never committed anything.
+      expect(events.filter((event) => event.type === 'run-start')).toHaveLength(1);
+      const steps = events.flatMap((event) => (event.type === 'step-end' ? [event.step] : []));
+      expect(steps).toEqual(steps.map((_, index) => index + 1));
+      expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
       for (const [key, count] of effects.applied) if (key.startsWith(runId)) expect(count).toBe(1);
     });
 
@@ -85,15 +103,8 @@ describe.each([pgliteStore(), postgresStore()])(
         );
         expect((await runCli(['agents', 'create', '--file', agentFile], env)).code).toBe(0);
         const { child, done } = startCli(['run', '--agent', 'sleeper', 'sleep a long time'], env);
-        // The model's answer is the last thing before the call starts; give the call time to begin.
-        await new Promise<void>((resolve) => {
-          const poll = setInterval(() => {
-            if (slowModel.requests.length > 0) {
-              clearInterval(poll);
-              setTimeout(resolve, 2500);
-            }
-          }, 50);
-        });
+        // Kill only once the call is running: its `sleep 120` process exists (it is journalled first).
+        await waitFor(() => sleeperRunning(), { what: 'the shell_exec call to start', timeoutMs: 120_000 });
         child.kill('SIGKILL');
         const first = await done;
         const runId = String(runIdOf(first.stderr));

@@ -106,7 +106,7 @@ export class FakeEventStore {
     };
   }
 
-  readonly readEvents: StoredEventReader = async (runId, afterSeq, limit) => {
+  readonly readEvents: StoredEventReader = async ({ runId, afterSeq, limit }) => {
     this.reads += 1;
     this.largestLimit = Math.max(this.largestLimit, limit);
     await this.#held;
@@ -162,6 +162,7 @@ export function collect(bus: EventBus, runId: string, afterSeq = 0): Collected {
   const events: RunEvent[] = [];
   const errors: unknown[] = [];
   const subscription = bus.subscribe({
+    orgId: 'org_test',
     runId,
     afterSeq,
     onEvent: (event) => events.push(event),
@@ -415,6 +416,7 @@ export function describeEventBusContract(fixture: EventBusFixture): void {
       const thrown: unknown[] = [];
       const seen: number[] = [];
       subscriber.subscribe({
+        orgId: 'org_test',
         runId,
         afterSeq: 0,
         onEvent: (event) => {

@@ -202,7 +202,7 @@ describe('EventBus [redis] across a Redis restart', () => {
       const { createRedisEventBus } = await import(${JSON.stringify(busModule)});
       for (const url of ${JSON.stringify([server.url, `redis://127.0.0.1:${closedPort}`])}) {
         const bus = createRedisEventBus({ url, readEvents: async () => [], publishTimeoutMs: 200 });
-        bus.subscribe({ runId: 'r', afterSeq: 0, onEvent() {} });
+        bus.subscribe({ orgId: 'org_test', runId: 'r', afterSeq: 0, onEvent() {} });
         bus.onSignal(() => {});
         await bus.publish([{ type: 'step-start', step: 1, runId: 'r', seq: 1, at: 1 }]);
         await bus.signal('r', { type: 'wake' }).catch(() => {});

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { GoalSpec, Run, RunEvent } from '@autonoma/core';
 import type { App } from '../../src/app.ts';
 import { createApp } from '../../src/app.ts';
-import { readAllEvents } from '../../src/cli/commands/explain-action.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { makeWorkspace } from '../skills/skill-harness.ts';
 
@@ -43,9 +42,10 @@ export async function runSpec(
   workspace: string,
   goal: { goal: string; spec: GoalSpec },
 ): Promise<{ run: Run; events: RunEvent[] }> {
-  const started = await app.runs.start({ goal: goal.goal, spec: goal.spec, workspace });
-  const { run } = await app.runs.advance(started.id);
-  return { run, events: await readAllEvents(app.database.stores.runs, run) };
+  const runs = app.services.runs;
+  const started = await runs.start(app.localScope, { goal: goal.goal, spec: goal.spec, workspace });
+  const { run } = await runs.advance(app.localScope, started.id);
+  return { run, events: await runs.events(app.localScope, run.id) };
 }
 
 /** The tools a run called, in order. */

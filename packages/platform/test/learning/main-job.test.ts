@@ -1,10 +1,9 @@
 import type { EventPayload, Run, RunEvent } from '@autonoma/core';
-import { choose, createPlannerBrain, describeTools, learnedCosts } from '@autonoma/core';
+import { choose, createPlannerBrain, describeTools, explainRun, learnedCosts } from '@autonoma/core';
 import { sql } from '../../src/store/sql.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
-import { explainRun, readAllEvents, renderExplanation } from '../../src/cli/commands/explain-action.ts';
-import { replayRun } from '../../src/cli/commands/replay-action.ts';
+import { renderExplanation } from '../../src/cli/render-explanation.ts';
 import { runSignature } from '../../src/learning/signature.ts';
 import { createSkillTools } from '../../src/tools/skills/index.ts';
 import { calledTools, exampleSpec, openLearningApp, runSpec } from './learning-harness.ts';
@@ -23,18 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
-const replayOf = async (run: Run) => {
-  const agent = await app.database.stores.agents.get(run.orgId, run.agentId);
-  if (!agent) throw new Error('agent missing');
-  return replayRun({
-    run: await app.runs.get(run.id),
-    agent,
-    events: await readAllEvents(app.database.stores.runs, run),
-    journal: await app.database.stores.toolCalls.listForRun(run.id),
-    tools: app.tools,
-    redact: app.redact,
-  });
-};
+const replayOf = (run: Run) => app.services.replay.replay(app.localScope, run.id);
 
 describe('the main job (examples/audit.json) run twice', () => {
   it('first run tries the cheap strict summarizer, fails on the quoted data and replans', () => {
@@ -66,7 +54,7 @@ describe('the main job (examples/audit.json) run twice', () => {
 
   it('records what worked: statistics prefer summarize_dataset for the bandit and the learned costs', async () => {
     const stats = await app.database.stores.stats.get(
-      app.orgId,
+      app.localScope.orgId,
       second.run.agentId,
       runSignature(second.run),
     );
@@ -79,7 +67,7 @@ describe('the main job (examples/audit.json) run twice', () => {
     const emitted: EventPayload[] = [];
     const decision = await createPlannerBrain().decide({
       run: second.run,
-      agent: await app.runs.agent(undefined),
+      agent: await app.services.agents.get(app.localScope, undefined),
       step: 1,
       transcript: [],
       tools: describeTools(createSkillTools()),
@@ -123,6 +111,25 @@ describe('the main job (examples/audit.json) run twice', () => {
     );
     expect(again).toMatch(/why: UCB1: summarize_dataset mean 1\.00 over 1 trials/);
     expect(again).toMatch(/relevance \d\.\d\d · recency \d\.\d\d · importance \d\.\d\d/);
+  });
+
+  it('explains and replays only runs of the caller, and replays only finished runs', async () => {
+    const stranger = { orgId: 'org_stranger', actor: 'cli' };
+    await expect(app.services.explain.explain(stranger, first.run.id)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(app.services.replay.replay(stranger, first.run.id)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    expect(await app.services.explain.explain(app.localScope, first.run.id)).toEqual(
+      explainRun(first.run, first.events),
+    );
+    const queued = await app.services.runs.start(app.localScope, { goal: 'not started yet', workspace });
+    await expect(app.services.replay.replay(app.localScope, queued.id)).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('has not ended (queued)'),
+    });
+    await app.services.runs.cancel(app.localScope, queued.id);
   });
 
   it('replays a successful run to the same calls and outcome without running tools', async () => {

@@ -11,6 +11,7 @@ let database: Database;
 
 beforeAll(async () => {
   database = await createDatabase({ kind: 'pglite' });
+  await database.stores.organizations.ensure({ id: 'org_1', name: 'org 1', createdAt: 0 });
 });
 afterAll(() => database.close());
 

@@ -20,13 +20,15 @@ describe('RunService.start and the workspace', () => {
   it('refuses a workspace that is not an existing directory, and stores nothing', async () => {
     writeFileSync(join(root, 'a-file'), 'x');
     for (const workspace of [join(root, 'missing'), join(root, 'a-file')]) {
-      await expect(app.runs.start({ goal: 'list the files', workspace })).rejects.toMatchObject({
+      await expect(
+        app.services.runs.start(app.localScope, { goal: 'list the files', workspace }),
+      ).rejects.toMatchObject({
         code: 'invalid_workspace',
         message: expect.stringContaining(`workspace ${workspace}: `),
       });
     }
-    expect(await app.database.stores.runs.list({ orgId: app.orgId, limit: 10 })).toEqual([]);
-    const run = await app.runs.start({ goal: 'list the files', workspace: root });
+    expect(await app.services.runs.list(app.localScope, { limit: 10 })).toEqual([]);
+    const run = await app.services.runs.start(app.localScope, { goal: 'list the files', workspace: root });
     expect(run.status).toBe('queued');
   });
 });

@@ -128,7 +128,7 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
     const database = await createDatabase({ kind: 'pglite', dir: join(home, 'data') });
     try {
       const [run] = await database.stores.runs.list({ orgId: 'org_default', limit: 1 });
-      const events = await database.stores.runs.events(String(run?.id));
+      const events = await database.stores.runs.events('org_default', String(run?.id));
       const ends = events.flatMap((event) =>
         event.type === 'tool-call-end' && event.tool !== 'analyze_source_tree' ? [event] : [],
       );

@@ -43,6 +43,7 @@ async function runGoal(goal: Run['goal']): Promise<{ final: BrainDecision; event
     });
     brainState = decision.brainState;
     if (decision.kind === 'finish') return { final: decision, events };
+    if (decision.kind !== 'act') throw new Error(`the planner never decides ${decision.kind}`);
     for (const [index, call] of decision.calls.entries()) {
       const callId = `run_1:${step}:${index}`;
       transcript.push({

@@ -1,13 +1,10 @@
 /** The AuditLog and SettingsStore contracts. */
 import type { AuditEntry } from '@autonoma/core';
 import { describe, expect, it } from 'vitest';
-import { uniqueId, type GetStores } from './fixtures.ts';
-
-/** Overwrites a stored audit record's action behind the log's back (to prove `verify` notices). */
-export type TamperAudit = (id: number, action: string) => Promise<void>;
+import { uniqueId, type StoreHarness } from './fixtures.ts';
 
 /** Registers the AuditLog contract under `AuditLog [name]`. */
-export function describeAuditLogContract(name: string, getStores: GetStores, tamper: TamperAudit): void {
+export function describeAuditLogContract(name: string, harness: StoreHarness): void {
   describe(`AuditLog [${name}]`, () => {
     const entry = (orgId: string, index: number): AuditEntry => ({
       orgId,
@@ -19,7 +16,7 @@ export function describeAuditLogContract(name: string, getStores: GetStores, tam
     });
 
     it('chains each record to the previous one and verifies', async () => {
-      const { audit } = getStores();
+      const { audit } = harness.stores();
       const orgId = uniqueId('org');
       const first = await audit.append(entry(orgId, 0));
       const second = await audit.append(entry(orgId, 1));
@@ -32,7 +29,7 @@ export function describeAuditLogContract(name: string, getStores: GetStores, tam
     });
 
     it('never forks the chain under concurrent appends', async () => {
-      const { audit } = getStores();
+      const { audit } = harness.stores();
       const orgId = uniqueId('org');
       await Promise.all(Array.from({ length: 10 }, (_, index) => audit.append(entry(orgId, index))));
       const records = await audit.list({ orgId });
@@ -42,7 +39,7 @@ export function describeAuditLogContract(name: string, getStores: GetStores, tam
     });
 
     it('filters and pages the list', async () => {
-      const { audit } = getStores();
+      const { audit } = harness.stores();
       const orgId = uniqueId('org');
       for (let index = 0; index < 5; index += 1) await audit.append(entry(orgId, index));
       const logins = await audit.list({ orgId, action: 'login' });
@@ -54,23 +51,23 @@ export function describeAuditLogContract(name: string, getStores: GetStores, tam
     });
 
     it('reports the first tampered record', async () => {
-      const { audit } = getStores();
+      const { audit } = harness.stores();
       const orgId = uniqueId('org');
       const records = [];
       for (let index = 0; index < 3; index += 1) records.push(await audit.append(entry(orgId, index)));
       const target = records[1];
       if (target === undefined) throw new Error('missing record');
-      await tamper(target.id, 'rewritten');
+      await harness.tamperAudit(target.id, 'rewritten');
       expect(await audit.verify(orgId)).toBe(target.id);
     });
   });
 }
 
 /** Registers the SettingsStore contract under `SettingsStore [name]`. */
-export function describeSettingsStoreContract(name: string, getStores: GetStores): void {
+export function describeSettingsStoreContract(name: string, harness: StoreHarness): void {
   describe(`SettingsStore [${name}]`, () => {
     it('sets once with setIfAbsent, even concurrently, and overwrites with set', async () => {
-      const { settings } = getStores();
+      const { settings } = harness.stores();
       const key = uniqueId('jwt_secret');
       expect(await settings.get(key)).toBeUndefined();
       const values = await Promise.all(['a', 'b', 'c'].map((value) => settings.setIfAbsent(key, value)));

@@ -1,23 +1,24 @@
 /** Registers every store contract against one implementation. */
 import { describeAgentStoreContract } from './agent-store.contract.ts';
-import {
-  describeAuditLogContract,
-  describeSettingsStoreContract,
-  type TamperAudit,
-} from './audit-log.contract.ts';
-import type { GetStores } from './fixtures.ts';
+import { describeAuditLogContract, describeSettingsStoreContract } from './audit-log.contract.ts';
+import type { StoreHarness } from './fixtures.ts';
 import { describePlanStoreContract, describeStatsStoreContract } from './learning-store.contract.ts';
 import { describeMemoryStoreContract } from './memory-store.contract.ts';
-import { describeRunStoreContract, describeToolCallJournalContract } from './run-store.contract.ts';
+import { describeRunCommitContract } from './run-commit.contract.ts';
+import { describeRunSlicesContract } from './run-slices.contract.ts';
+import { describeRunStoreContract } from './run-store.contract.ts';
+import { describeToolCallJournalContract } from './tool-call-journal.contract.ts';
 
 /** Every contract, named `<Port> [name]`. */
-export function describeStoreContracts(name: string, getStores: GetStores, tamperAudit: TamperAudit): void {
-  describeRunStoreContract(name, getStores);
-  describeToolCallJournalContract(name, getStores);
-  describeAgentStoreContract(name, getStores);
-  describeMemoryStoreContract(name, getStores);
-  describeStatsStoreContract(name, getStores);
-  describePlanStoreContract(name, getStores);
-  describeAuditLogContract(name, getStores, tamperAudit);
-  describeSettingsStoreContract(name, getStores);
+export function describeStoreContracts(name: string, harness: StoreHarness): void {
+  describeRunStoreContract(name, harness);
+  describeRunCommitContract(name, harness);
+  describeRunSlicesContract(name, harness);
+  describeToolCallJournalContract(name, harness);
+  describeAgentStoreContract(name, harness);
+  describeMemoryStoreContract(name, harness);
+  describeStatsStoreContract(name, harness);
+  describePlanStoreContract(name, harness);
+  describeAuditLogContract(name, harness);
+  describeSettingsStoreContract(name, harness);
 }

@@ -116,5 +116,24 @@ export function describeExecutorContract(name: string, harness: () => ExecutorHa
         { v: 3 },
       ]);
     });
+
+    it('stores a NUL in a text parameter as U+FFFD', async () => {
+      const { executor } = harness();
+      const [row] = await queryRows(executor, sql`SELECT ${'a\u0000b'}::text AS t`);
+      expect(row?.t).toBe('a\uFFFDb');
+    });
+
+    it('reports a statement the database refuses for good as store_rejected, without its data', async () => {
+      const { executor } = harness();
+      const error: unknown = await executor
+        .execute(sql.raw(`SELECT '{"secret":"s3cr3t\\u0000"}'::jsonb`))
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(error).toMatchObject({ code: 'store_rejected', details: { sqlState: '22P05' } });
+      expect((error as Error).message).toMatch(/^the store refused the statement: .*\(SQLSTATE 22P05\)$/);
+      expect((error as Error).message).not.toContain('s3cr3t');
+    });
   });
 }

@@ -3,6 +3,8 @@ import type {
   AgentStore,
   AuditLog,
   EventPayload,
+  Lease,
+  LeaseRefusal,
   MemoryStore,
   NewRun,
   PlanStore,
@@ -13,7 +15,8 @@ import type {
   ToolCallJournal,
   Usage,
 } from '@autonoma/core';
-import { emptyUsage } from '@autonoma/core';
+import { emptyUsage, initialContext, isAutonomaError } from '@autonoma/core';
+import { expect } from 'vitest';
 
 /** The ports a store implementation provides (the platform's `Database.stores`, or the fakes). */
 export interface PortSet {
@@ -27,8 +30,32 @@ export interface PortSet {
   settings: SettingsStore;
 }
 
-/** Returns the stores under test; called inside each test (the suite may share one database). */
-export type GetStores = () => PortSet;
+/** A pending `agent-run` job of the outbox, as every implementation can report it. */
+export interface OutboxJob {
+  jobId: string;
+  runId: string;
+  orgId: string;
+  /** Not before this time; the in-memory outbox leaves it unset when the writer gave none. */
+  runAt?: number;
+}
+
+/**
+ * What a contract suite needs from one implementation, beyond the ports themselves: the parts of
+ * its storage no port reads (organizations, the outbox, the audit rows).
+ */
+export interface StoreHarness {
+  /** The stores under test; called inside each test (the suite may share one database). */
+  stores(): PortSet;
+  /**
+   * Makes `orgId` a known organization. The SQL stores reference organizations by foreign key; the
+   * fakes have no such table and accept any id.
+   */
+  ensureOrg(orgId: string): Promise<void>;
+  /** The pending outbox jobs of a run, oldest first. */
+  pendingJobs(runId: string): Promise<OutboxJob[]>;
+  /** Overwrites a stored audit record's action behind the log's back (to prove `verify` notices). */
+  tamperAudit(id: number, action: string): Promise<void>;
+}
 
 let counter = 0;
 const prefix = Math.random().toString(36).slice(2, 8);
@@ -39,25 +66,38 @@ export const uniqueId = (kind: string): string => {
   return `${kind}_${prefix}${counter}`;
 };
 
-/** A new run input in a fresh organization unless `orgId` is given. */
-export const newRun = (overrides: Partial<NewRun> = {}): NewRun => ({
-  id: uniqueId('run'),
-  orgId: uniqueId('org'),
-  agentId: 'agent_1',
-  goal: { text: 'write the report' },
-  budgets: { maxSteps: 10 },
-  workspace: '/tmp/workspace',
-  now: 1_000,
-  ...overrides,
-});
+/** A fresh organization, known to the store. */
+export async function newOrg(harness: StoreHarness): Promise<string> {
+  const orgId = uniqueId('org');
+  await harness.ensureOrg(orgId);
+  return orgId;
+}
 
-/** A step commit with sensible defaults. */
+/** A new run input, in a fresh organization unless `orgId` is given; its organization is known to the store. */
+export async function newRun(harness: StoreHarness, overrides: Partial<NewRun> = {}): Promise<NewRun> {
+  const orgId = overrides.orgId ?? uniqueId('org');
+  await harness.ensureOrg(orgId);
+  return {
+    id: uniqueId('run'),
+    orgId,
+    agentId: 'agent_1',
+    goal: { text: 'write the report' },
+    budgets: { maxSteps: 10 },
+    workspace: '/tmp/workspace',
+    now: 1_000,
+    ...overrides,
+  };
+}
+
+/** A step commit with sensible defaults: the first step of a run with no events yet. */
 export const stepCommit = (overrides: Partial<StepCommit> = {}): StepCommit => ({
   events: [{ type: 'step-start', step: 1 }],
+  expectedLastSeq: 0,
   status: 'running',
   usage: usageWith({ steps: 1 }),
   stepCount: 1,
   brainState: { plan: ['a', 'b'] },
+  context: initialContext(),
   now: 2_000,
   leaseExpiresAt: 62_000,
   ...overrides,
@@ -73,3 +113,38 @@ export const stepEnd = (step: number): EventPayload => ({
   outcome: { kind: 'continue' },
   status: 'running',
 });
+
+/** True when an acquisition returned a lease. */
+export const isLease = (value: Lease | LeaseRefusal): value is Lease => !('refused' in value);
+
+/** A new run (see {@link newRun}) with a lease held by `owner`. */
+export async function leased(
+  harness: StoreHarness,
+  options: { owner?: string; now?: number; run?: Partial<NewRun> } = {},
+): Promise<Lease> {
+  const { runs } = harness.stores();
+  const { run } = await runs.create(await newRun(harness, options.run));
+  const lease = await runs.acquireLease(run.orgId, run.id, {
+    owner: options.owner ?? 'worker-a',
+    now: options.now ?? 1_500,
+    ttlMs: 60_000,
+  });
+  if (!isLease(lease)) throw new Error(`lease refused: ${lease.reason}`);
+  return lease;
+}
+
+/** The error a promise rejects with, or undefined when it resolves. */
+export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+
+/** Expects `promise` to reject with an AutonomaError of this `code`. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await rejection(promise);
+  expect(isAutonomaError(error) ? error.code : error).toBe(code);
+}
+
+/** Expects `promise` to reject as fenced (the lease is no longer held). */
+export const expectFenced = (promise: Promise<unknown>): Promise<void> => expectCode(promise, 'fenced');

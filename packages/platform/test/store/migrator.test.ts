@@ -58,6 +58,35 @@ describe('migrator [postgres]', () => {
     expect(await tableExists(first, 'runs')).toBe(true);
   });
 
+  it('knows in one look whether anything is left to apply', async () => {
+    const fresh = await createScratchDatabase();
+    try {
+      const base = [parseMigration('0100_a', 'CREATE TABLE uptodate_a (id int);')];
+      const database = await createDatabase({ kind: 'postgres', url: fresh.url, migrations: base });
+      opened.push(database);
+      expect(await database.migrationUpToDate()).toBe(false);
+      await database.migrate();
+      expect(await database.migrationUpToDate()).toBe(true);
+      const more = await createDatabase({
+        kind: 'postgres',
+        url: fresh.url,
+        migrations: [...base, parseMigration('0101_b', 'CREATE TABLE uptodate_b (id int);')],
+      });
+      opened.push(more);
+      expect(await more.migrationUpToDate()).toBe(false);
+      const changed = await createDatabase({
+        kind: 'postgres',
+        url: fresh.url,
+        migrations: [parseMigration('0100_a', 'CREATE TABLE uptodate_a (id bigint);')],
+      });
+      opened.push(changed);
+      expect(await changed.migrationUpToDate()).toBe(false);
+    } finally {
+      await Promise.all(opened.splice(0).map((database) => database.close()));
+      await fresh.drop();
+    }
+  });
+
   it('rolls a failing migration back completely and keeps the ones before it', async () => {
     const migrations = [
       parseMigration('0100_good', 'CREATE TABLE migrator_good (id int);'),

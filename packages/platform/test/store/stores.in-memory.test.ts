@@ -7,8 +7,19 @@ beforeEach(() => {
   stores = createInMemoryStores();
 });
 
-describeStoreContracts(
-  'in-memory',
-  () => stores,
-  async (id, action) => stores.audit.tamper(id, { action }),
-);
+describeStoreContracts('in-memory', {
+  stores: () => stores,
+  // The fakes have no organizations table: any id is an organization.
+  ensureOrg: async () => undefined,
+  pendingJobs: async (runId) =>
+    stores.runs
+      .outbox()
+      .filter((job) => job.runId === runId)
+      .map(({ jobId, runId: jobRunId, orgId, runAt }) => ({
+        jobId,
+        runId: jobRunId,
+        orgId,
+        ...(runAt === undefined ? {} : { runAt }),
+      })),
+  tamperAudit: async (id, action) => stores.audit.tamper(id, { action }),
+});

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, loadMigrations, sql, type Database } from '../../src/store/index.ts';
+import { createDatabase, loadMigrations, type Database } from '../../src/store/index.ts';
 import { describeStoreContracts } from './contracts.ts';
-import { newRun, stepCommit, stepEnd } from './fixtures.ts';
+import { newRun, stepCommit, stepEnd, uniqueId } from './fixtures.ts';
+import { sqlHarness } from './sql-harness.ts';
+import { describeSqlStoreContract } from './sql-store.contract.ts';
 import { createScratchDatabase, type ScratchDatabase } from './postgres-helpers.ts';
 
 let scratch: ScratchDatabase;
@@ -16,13 +18,9 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-describeStoreContracts(
-  'postgres',
-  () => database.stores,
-  async (id, action) => {
-    await database.executor.execute(sql`UPDATE audit_log SET action = ${action} WHERE id = ${id}`);
-  },
-);
+const harness = sqlHarness(() => database);
+describeStoreContracts('postgres', harness);
+describeSqlStoreContract('postgres', () => database, harness);
 
 describe('Database [postgres]', () => {
   it('skips the pgvector step where the extension is missing and falls back to full text', async () => {
@@ -34,15 +32,38 @@ describe('Database [postgres]', () => {
     expect(database.stores.memories.vectorSearch).toBe(false);
   });
 
-  it('commits a step in one statement and one commit', async () => {
-    const { runs } = database.stores;
-    const { run } = await runs.create(newRun());
-    const lease = await runs.acquireLease(run.id, { owner: 'w', now: 1_500, ttlMs: 60_000 });
+  it('commits a step, its tool calls and its next job in one statement and one commit', async () => {
+    const { runs, toolCalls } = database.stores;
+    const { run } = await runs.create(await newRun(harness));
+    const lease = await runs.acquireLease(run.orgId, run.id, { owner: 'w', now: 1_500, ttlMs: 60_000 });
     if ('refused' in lease) throw new Error('lease refused');
+    const key = `${run.id}:1:0`;
+    await toolCalls.begin(lease, {
+      key,
+      runId: run.id,
+      step: 1,
+      callIndex: 0,
+      tool: 'fs_read',
+      args: {},
+      argsHash: 'h',
+      status: 'started',
+      idempotent: true,
+      createdAt: 1_600,
+    });
+    const jobId = uniqueId('job');
     const before = database.stats();
-    await runs.commitStep(lease, stepCommit({ events: [{ type: 'step-start', step: 1 }, stepEnd(1)] }));
+    await runs.commitStep(
+      lease,
+      stepCommit({
+        events: [{ type: 'step-start', step: 1 }, stepEnd(1)],
+        toolCalls: [{ key, status: 'succeeded', result: 'text', now: 1_900 }],
+        enqueue: { jobId },
+      }),
+    );
     const after = database.stats();
     expect(after.statements - before.statements).toBe(1);
     expect(after.commits - before.commits).toBe(1);
+    expect((await toolCalls.get(run.orgId, key))?.status).toBe('succeeded');
+    expect((await harness.pendingJobs(run.id)).map((job) => job.jobId)).toEqual([jobId]);
   });
 });

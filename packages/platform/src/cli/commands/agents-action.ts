@@ -31,8 +31,7 @@ export function readAgentFile(path: string): AgentSpec {
 /** `autonoma agents list [--json]`. */
 export async function listAgents(flags: { json?: boolean }, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    await app.runs.agent(undefined);
-    const list = await app.database.stores.agents.list(app.orgId);
+    const list = await app.services.agents.list(app.localScope);
     if (flags.json) processOutput.out(JSON.stringify(list));
     else
       for (const agent of list)
@@ -45,7 +44,7 @@ export async function listAgents(flags: { json?: boolean }, command: Command): P
 /** `autonoma agents show <name>`. */
 export async function showAgent(name: string, _flags: unknown, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    processOutput.out(JSON.stringify(await app.runs.agent(name), null, 2));
+    processOutput.out(JSON.stringify(await app.services.agents.get(app.localScope, name), null, 2));
   });
 }
 
@@ -53,14 +52,7 @@ export async function showAgent(name: string, _flags: unknown, command: Command)
 export async function createAgent(flags: { file: string }, command: Command): Promise<void> {
   const spec = readAgentFile(flags.file);
   await withApp(command, async (app) => {
-    for (const tool of spec.tools ?? []) {
-      if (!app.tools.get(tool) && !tool.includes('__'))
-        throw userError('invalid_input', `agent ${spec.name}: unknown tool '${tool}'`);
-    }
-    const agent = await app.database.stores.agents.upsert(app.orgId, spec, {
-      id: `agt_${spec.name}`,
-      now: Date.now(),
-    });
+    const agent = await app.services.agents.put(app.localScope, spec);
     processOutput.out(`agent ${agent.name} saved`);
   });
 }
@@ -68,8 +60,7 @@ export async function createAgent(flags: { file: string }, command: Command): Pr
 /** `autonoma agents delete <name>`. */
 export async function deleteAgent(name: string, _flags: unknown, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    const deleted = await app.database.stores.agents.delete(app.orgId, name);
-    if (!deleted) throw userError('not_found', `agent '${name}' not found`);
+    await app.services.agents.delete(app.localScope, name);
     processOutput.out(`agent ${name} deleted`);
   });
 }

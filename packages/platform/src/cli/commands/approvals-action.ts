@@ -6,7 +6,10 @@ const resolveCall =
   (approved: boolean) =>
   async (runId: string, callId: string, flags: { reason?: string }, command: Command): Promise<void> => {
     await withApp(command, async (app) => {
-      const { run, changed } = await app.runs.resolveApproval(runId, callId, approved, flags.reason, 'cli');
+      const { run, changed } = await app.services.runs.resolveApproval(app.localScope, runId, callId, {
+        approved,
+        ...(flags.reason ? { reason: flags.reason } : {}),
+      });
       if (!changed) {
         processOutput.out(
           `call ${callId} was already resolved; nothing changed (run ${run.id}: ${run.status})`,

@@ -1,13 +1,6 @@
 import type { Memory, MemoryKind } from '@autonoma/core';
-import {
-  defaultRecallHalfLifeMs,
-  defaultRecallWeights,
-  embedText,
-  notFound,
-  userError,
-} from '@autonoma/core';
+import { userError } from '@autonoma/core';
 import type { Command } from 'commander';
-import { refreshLearning } from '../../learning/refresh.ts';
 import { withApp } from '../app-context.ts';
 import { processOutput } from '../output.ts';
 import { memoryKinds } from './memory-kinds.ts';
@@ -43,9 +36,8 @@ export async function listMemories(
   const limit = positive(flags.limit, '--limit');
   const kind = kindOf(flags.kind);
   await withApp(command, async (app) => {
-    const agent = flags.agent ? await app.runs.agent(flags.agent) : undefined;
-    const list = await app.database.stores.memories.list({
-      orgId: app.orgId,
+    const agent = flags.agent ? await app.services.agents.get(app.localScope, flags.agent) : undefined;
+    const list = await app.services.memories.list(app.localScope, {
       limit,
       ...(agent ? { agentId: agent.id } : {}),
       ...(kind ? { kind } : {}),
@@ -66,19 +58,8 @@ export async function searchMemories(
   if (!text) throw userError('invalid_input', 'the search query is empty');
   const limit = positive(flags.limit, '--limit');
   await withApp(command, async (app) => {
-    const agent = await app.runs.agent(flags.agent);
-    const found = await app.database.stores.memories.recall({
-      orgId: app.orgId,
-      agentId: agent.id,
-      text,
-      // Stored embeddings come from the local embedder unless a provider is configured; then
-      // rank by full text rather than compare vectors of two different embedders.
-      embedding: app.config.embeddingModel ? null : embedText(text),
-      limit,
-      now: Date.now(),
-      weights: defaultRecallWeights,
-      halfLifeMs: defaultRecallHalfLifeMs,
-    });
+    const agent = await app.services.agents.get(app.localScope, flags.agent);
+    const found = await app.services.memories.search(app.localScope, { agentId: agent.id, text, limit });
     if (flags.json) {
       processOutput.out(JSON.stringify(found));
       return;
@@ -94,7 +75,7 @@ export async function searchMemories(
 /** `autonoma memory delete <memoryId>`. */
 export async function deleteMemory(memoryId: string, _flags: unknown, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    if (!(await app.database.stores.memories.delete(app.orgId, memoryId))) throw notFound('memory', memoryId);
+    await app.services.memories.delete(app.localScope, memoryId);
     processOutput.out(`deleted ${memoryId}`);
   });
 }
@@ -109,9 +90,7 @@ export async function refreshMemory(
     throw userError('invalid_input', `--similarity must be in (0, 1], got '${flags.similarity}'`);
   const staleDays = positive(flags.staleDays, '--stale-days');
   await withApp(command, async (app) => {
-    const report = await refreshLearning(app.database.stores, {
-      orgId: app.orgId,
-      now: Date.now(),
+    const report = await app.services.memories.refresh(app.localScope, {
       similarity,
       staleAfterMs: staleDays * 24 * 60 * 60 * 1000,
     });

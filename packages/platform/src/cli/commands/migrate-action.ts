@@ -12,8 +12,17 @@ export async function migrateDatabase(_flags: unknown, command: Command): Promis
     ? await createDatabase({ kind: 'postgres', url: config.databaseUrl })
     : await (await import('../../store/open-embedded.ts')).openEmbeddedDatabase(resolve(config.home));
   try {
-    const { applied } = await database.migrate();
+    // An embedded store migrates as it opens; both lists together are what this command applied.
+    const applied = [...database.migratedOnOpen, ...(await database.migrate()).applied];
     const state = await database.migrationState();
+    // The embedded organization's default agent is created here (and at an embedded first start),
+    // never as a side effect of reading it.
+    const { ensureDefaultAgent } = await import('../../services/agent-service.ts');
+    const { defaultOrgId, randomIds, systemClock } = await import('@autonoma/core');
+    await ensureDefaultAgent(
+      { agents: database.stores.agents, clock: systemClock, ids: randomIds },
+      defaultOrgId,
+    );
     const where = config.databaseUrl ? maskUrl(config.databaseUrl) : resolve(config.home, 'data');
     processOutput.out(
       applied.length

@@ -71,7 +71,10 @@ export async function driveRun(
   process.once('SIGINT', onInterrupt);
   try {
     const options = { signal: controller.signal, ...(json ? {} : { sink: progress.sink }) };
-    return resume ? await app.runs.resume(run.id, options) : await app.runs.advance(run.id, options);
+    const runs = app.services.runs;
+    return resume
+      ? await runs.resume(app.localScope, run.id, options)
+      : await runs.advance(app.localScope, run.id, options);
   } finally {
     process.removeListener('SIGINT', onInterrupt);
     progress.done();
@@ -110,9 +113,9 @@ export function reportRun(run: Run, output: Output, json: boolean): void {
 /** Resumes runs an earlier process left unfinished (embedded mode does this at every start). */
 export async function resumeInterrupted(app: App, output: Output): Promise<void> {
   if (app.mode !== 'embedded') return;
-  for (const run of await app.runs.interrupted()) {
+  for (const run of await app.services.runs.interrupted(app.localScope)) {
     output.err(`resuming interrupted run ${run.id} (${run.goal.text.slice(0, 60)})`);
-    const result = await app.runs.advance(run.id).catch((error: unknown) => {
+    const result = await app.services.runs.advance(app.localScope, run.id).catch((error: unknown) => {
       output.err(`  could not resume ${run.id}: ${(error as Error).message}`);
       return undefined;
     });
@@ -139,7 +142,7 @@ export async function runGoal(words: string[], flags: RunFlags, command: Command
   await checkWorkspaceDirectory(workspace, { label: '--workspace', readWrite: true, home });
   await withApp(command, async (app) => {
     await resumeInterrupted(app, output);
-    const run = await app.runs.start({
+    const run = await app.services.runs.start(app.localScope, {
       goal,
       ...(fromFile ? { spec: fromFile.spec } : {}),
       ...(flags.agent ? { agent: flags.agent } : {}),
@@ -155,7 +158,7 @@ export async function runGoal(words: string[], flags: RunFlags, command: Command
 /** `autonoma resume <runId> [--json]`. */
 export async function resumeRun(runId: string, flags: { json?: boolean }, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    const run = await app.runs.get(runId);
+    const run = await app.services.runs.get(app.localScope, runId);
     const result = await driveRun(app, run, processOutput, Boolean(flags.json), true);
     reportRun(result.run, processOutput, Boolean(flags.json));
   });

@@ -1,5 +1,5 @@
 import type { RunStatus } from '@autonoma/core';
-import { RunStatus as RunStatusSchema, readRunLog, userError } from '@autonoma/core';
+import { RunStatus as RunStatusSchema, userError } from '@autonoma/core';
 import type { Command } from 'commander';
 import { withApp } from '../app-context.ts';
 import { processOutput } from '../output.ts';
@@ -26,8 +26,7 @@ export async function listRuns(
   if (!Number.isInteger(limit) || limit <= 0)
     throw userError('invalid_input', `--limit must be a positive integer, got '${flags.limit}'`);
   await withApp(command, async (app) => {
-    const list = await app.database.stores.runs.list({
-      orgId: app.orgId,
+    const list = await app.services.runs.list(app.localScope, {
       limit,
       ...(status ? { status: [status] } : {}),
     });
@@ -47,8 +46,8 @@ export async function listRuns(
 /** `autonoma runs show <runId> [--json]`. */
 export async function showRun(runId: string, flags: { json?: boolean }, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    const run = await app.runs.get(runId);
-    const events = await readRunLog(app.database.stores.runs, run);
+    const run = await app.services.runs.get(app.localScope, runId);
+    const events = await app.services.runs.events(app.localScope, runId);
     if (flags.json) {
       processOutput.out(JSON.stringify({ run, events }));
       return;
@@ -69,7 +68,7 @@ export async function showRun(runId: string, flags: { json?: boolean }, command:
 /** `autonoma runs cancel <runId> [--reason R]`. */
 export async function cancelRun(runId: string, flags: { reason?: string }, command: Command): Promise<void> {
   await withApp(command, async (app) => {
-    const run = await app.runs.cancel(runId, flags.reason);
+    const run = await app.services.runs.cancel(app.localScope, runId, flags.reason);
     processOutput.out(`run ${run.id}: ${run.status}`);
   });
 }

@@ -28,6 +28,8 @@ ALTER TABLE "jobs" ADD CONSTRAINT "jobs_org_fk" FOREIGN KEY ("org_id") REFERENCE
 --> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "context" jsonb;
 --> statement-breakpoint
+ALTER TABLE "runs" ADD COLUMN "preparation" jsonb;
+--> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "wake_at" bigint;
 --> statement-breakpoint
 ALTER TABLE "runs" ADD COLUMN "finalized_at" bigint;

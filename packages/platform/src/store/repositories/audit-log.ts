@@ -1,31 +1,22 @@
 /**
- * The append-only audit log, hash-chained per organization: `hash = sha256(prevHash + canonical JSON of
- * the entry)`. Appends of one organization are serialized by a transaction-scoped advisory lock, so
- * concurrent appends never fork the chain.
+ * The append-only audit log, hash-chained per organization: `hash = sha256(prevHash + stableStringify(entry))`,
+ * core's key-sorted JSON. Appends of one organization are serialized by a transaction-scoped advisory
+ * lock, so concurrent appends never fork the chain.
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditLog, AuditRecord } from '@autonoma/core';
-import { storableValue } from '@autonoma/core';
+import { stableStringify, storableValue } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import { jsonText, toNumber } from './values.ts';
-
-/** JSON with object keys sorted at every level, so jsonb's key reordering does not change hashes. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-}
 
 /** The hash of an entry chained after `prevHash`. */
 export const auditHash = (prevHash: string, entry: AuditEntry): string =>
   createHash('sha256')
     .update(
       prevHash +
-        canonicalJson({
+        // Keys sorted at every level, so jsonb's key reordering does not change hashes.
+        stableStringify({
           orgId: entry.orgId,
           actor: entry.actor,
           action: entry.action,

@@ -1,7 +1,7 @@
 /**
- * Long-term memory with recall scored as
+ * Long-term memory with recall scored as core's `recallScore`:
  * `weights.relevance·relevance + weights.recency·recency + weights.importance·importance`,
- * where `recency = 0.5^((now − lastAccessedAt) / halfLife)`.
+ * where `recency = 0.5^((now − lastAccessedAt) / halfLife)` (see `recallScoreSql` below).
  *
  * Recall must stay within ~10 ms at 100k memories, so it never scores a whole agent's memory. It first
  * collects a bounded candidate set, each part from an index, then scores only those candidates in SQL:
@@ -20,7 +20,7 @@
  * `ts_rank(…, 32)` (rank / (rank + 1), in 0..1), clamped at 0. Recall bumps `last_accessed_at` and
  * `access_count` of the rows it returns in the same statement.
  */
-import type { Memory, MemoryKind, MemoryStore, ScoredMemory } from '@autonoma/core';
+import type { Memory, MemoryKind, MemoryStore, RecallQuery, ScoredMemory } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import { cosineSql } from './similarity.ts';
@@ -58,6 +58,24 @@ export function tsQueryText(text: string): string | null {
   const words = [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, 32);
   return words.length === 0 ? null : words.join(' | ');
 }
+
+/**
+ * The recall score in SQL, built only here: the twin of core's `recallScore`
+ * (`packages/core/src/memory/recall-score.ts`) — the same [0, 1] clamps, the same recency
+ * `0.5^(age / halfLife)` with its half-life floor and exponent cap, the same weighted sum. Change the
+ * two together; the MemoryStore contract checks that recall's scores equal `recallScore`'s.
+ */
+const recallScoreSql = {
+  /** `clamp01`. */
+  unit: (value: SQL): SQL => sql`LEAST(1, GREATEST(0, ${value}))`,
+  /** `recencyOf(age, halfLife)`. */
+  recency: (ageMs: SQL, halfLifeMs: number): SQL =>
+    sql`power(0.5, LEAST(GREATEST(0, ${ageMs})::float8 / ${Math.max(halfLifeMs, 1)}::float8, 1000))`,
+  /** The weighted sum of the (already clamped) parts. */
+  score: (weights: RecallQuery['weights'], parts: { relevance: SQL; recency: SQL; importance: SQL }): SQL =>
+    sql`${weights.relevance}::float8 * ${parts.relevance} + ${weights.recency}::float8 * ${parts.recency}
+      + ${weights.importance}::float8 * ${parts.importance}`,
+};
 
 const kindsIn = (kinds: MemoryKind[] | undefined): SQL =>
   kinds === undefined || kinds.length === 0
@@ -126,19 +144,22 @@ export function createMemoryStore(db: Executor, vectorSearch: () => boolean): Me
           : useVector
             ? sql`1 - (m.embedding_vector <=> ${vector})`
             : cosineSql(sql.raw('m.embedding'), realArrayLiteral(embedding));
-      const halfLife = Math.max(query.halfLifeMs, 1);
+      const score = recallScoreSql.score(query.weights, {
+        relevance: sql.raw('s.relevance'),
+        recency: sql.raw('s.recency'),
+        importance: sql.raw('s.clamped_importance'),
+      });
       const rows = await queryRows(
         db,
         sql`WITH candidates AS (${sql.join(parts, sql` UNION `)}),
             scored AS (
-              SELECT m.id, GREATEST(0, COALESCE(${cosine}, ${textRelevance}))::float8 AS relevance,
-                power(0.5, LEAST(GREATEST(0, ${query.now}::bigint - m.last_accessed_at)::float8 / ${halfLife}::float8, 1000)) AS recency
+              SELECT m.id, ${recallScoreSql.unit(sql`COALESCE(${cosine}, ${textRelevance})`)}::float8 AS relevance,
+                ${recallScoreSql.recency(sql`${query.now}::bigint - m.last_accessed_at`, query.halfLifeMs)} AS recency,
+                ${recallScoreSql.unit(sql.raw('m.importance'))} AS clamped_importance
               FROM memories m WHERE m.id IN (SELECT id FROM candidates)
             ),
             top AS (
-              SELECT m.*, s.relevance, s.recency,
-                ${query.weights.relevance}::float8 * s.relevance + ${query.weights.recency}::float8 * s.recency
-                  + ${query.weights.importance}::float8 * m.importance AS score
+              SELECT m.*, s.relevance, s.recency, s.clamped_importance, ${score} AS score
               FROM scored s JOIN memories m ON m.id = s.id
               ORDER BY score DESC, m.created_at DESC, m.id LIMIT ${query.limit}
             ),
@@ -147,7 +168,8 @@ export function createMemoryStore(db: Executor, vectorSearch: () => boolean): Me
                 access_count = access_count + 1
               WHERE id IN (SELECT id FROM top)
             )
-            SELECT ${columns}, relevance, recency, score FROM top ORDER BY score DESC, created_at DESC, id`,
+            SELECT ${columns}, relevance, recency, clamped_importance, score FROM top
+            ORDER BY score DESC, created_at DESC, id`,
       );
       return rows.map((row): ScoredMemory => {
         const memory = memoryFromRow(row);
@@ -160,7 +182,7 @@ export function createMemoryStore(db: Executor, vectorSearch: () => boolean): Me
           score: toNumber(row.score),
           relevance: toNumber(row.relevance),
           recency: toNumber(row.recency),
-          importance: memory.importance,
+          importance: toNumber(row.clamped_importance),
         };
       });
     },

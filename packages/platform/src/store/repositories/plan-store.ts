@@ -88,7 +88,8 @@ export function createPlanStore(db: Executor, vectorSearch: () => boolean): Plan
 
     async recordRun(outcome) {
       // One statement: the ledger row (plan, run) is the guard; the counters move only when it was new,
-      // so a reflection repeated after a crash counts nothing twice.
+      // so a reflection repeated after a crash counts nothing twice. Another organization's plan gets no
+      // ledger row, so it is neither counted nor reported as counted.
       const { plan } = outcome;
       const successes = outcome.success ? 1 : 0;
       const failures = outcome.success ? 0 : 1;
@@ -97,8 +98,9 @@ export function createPlanStore(db: Executor, vectorSearch: () => boolean): Plan
         sql`WITH ledger AS (
               INSERT INTO plan_runs (plan_id, run_id, success, at)
               SELECT ${outcome.planId}, ${outcome.runId}, ${outcome.success}, ${outcome.now}::bigint
-              WHERE ${plan !== undefined}
-                OR EXISTS (SELECT 1 FROM plans WHERE id = ${outcome.planId} AND org_id = ${outcome.orgId})
+              WHERE NOT EXISTS (SELECT 1 FROM plans WHERE id = ${outcome.planId} AND org_id <> ${outcome.orgId})
+                AND (${plan !== undefined}
+                  OR EXISTS (SELECT 1 FROM plans WHERE id = ${outcome.planId} AND org_id = ${outcome.orgId}))
               ON CONFLICT DO NOTHING
               RETURNING plan_id
             ), created AS (

@@ -20,6 +20,13 @@ import { fromJson, toNumber, toNumberOrNull, toStringOrNull, jsonText } from './
 /** `('succeeded', 'failed', …)`: the terminal statuses as an SQL list (constants, not input). */
 export const terminalList: SQL = sql.raw(`(${terminalStatuses.map((status) => `'${status}'`).join(', ')})`);
 
+/**
+ * The SQL twin of core's `leaseIsFree`: no one holds the run's lease at `now` (never taken, released, or
+ * expired). Every SQL test of a free lease uses this fragment; `runs` columns, unqualified.
+ */
+export const leaseFree = (now: number): SQL =>
+  sql`(lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${now}::bigint)`;
+
 /** A run from a raw `runs` row (snake_case columns). */
 export function runFromRow(row: Record<string, unknown>): Run {
   return {
@@ -37,6 +44,7 @@ export function runFromRow(row: Record<string, unknown>): Run {
     stepCount: toNumber(row.step_count),
     brainState: fromJson(row.brain_state),
     context: fromJson(row.context),
+    preparation: fromJson(row.preparation),
     workspace: String(row.workspace),
     answer: toStringOrNull(row.answer),
     reason: toStringOrNull(row.reason),

@@ -7,6 +7,7 @@
 import {
   conflict,
   isTerminal,
+  mayTakeLease,
   notFound,
   emptyUsage,
   type AcquireLease,
@@ -27,6 +28,7 @@ import { queryRows, type Executor } from '../driver.ts';
 import {
   eventFromRow,
   insertEventsCte,
+  leaseFree,
   outboxCte,
   runFromRow,
   sequence,
@@ -136,15 +138,15 @@ export function createRunStore(db: Executor): RunStore {
         epoch: Number(epoch),
         expiresAt,
       });
-      // Common case in one statement: the lease is free, expired or already ours. The conditions are
-      // those of the slow path below, checked under the row lock, so a racing acquirer cannot slip in.
+      // Common case in one statement: the lease is free, expired or already ours — `mayTakeLease` of the
+      // slow path below without the steal callback, checked under the row lock, so a racing acquirer
+      // cannot slip in.
       const taken = await queryRows(
         db,
         sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
               lease_expires_at = ${expiresAt}::bigint
             WHERE id = ${id} AND org_id = ${orgId} AND status NOT IN ${terminalList}
-              AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${options.now}::bigint
-                OR lease_owner = ${options.owner})
+              AND (${leaseFree(options.now)} OR lease_owner = ${options.owner})
             RETURNING lease_epoch`,
       );
       const takenEpoch = taken[0]?.lease_epoch;
@@ -155,13 +157,7 @@ export function createRunStore(db: Executor): RunStore {
         const run = await get(orgId, id);
         if (run === undefined) return { refused: true, reason: 'not_found' } satisfies LeaseRefusal;
         if (isTerminal(run.status)) return { refused: true, reason: 'terminal', run } satisfies LeaseRefusal;
-        const free =
-          run.leaseOwner === null ||
-          run.leaseExpiresAt === null ||
-          run.leaseExpiresAt < options.now ||
-          run.leaseOwner === options.owner ||
-          (options.steal?.(run.leaseOwner) ?? false);
-        if (!free) return { refused: true, reason: 'held', run } satisfies LeaseRefusal;
+        if (!mayTakeLease(run, options)) return { refused: true, reason: 'held', run } satisfies LeaseRefusal;
         const rows = await queryRows(
           db,
           sql`UPDATE runs SET lease_owner = ${options.owner}, lease_epoch = lease_epoch + 1,
@@ -181,8 +177,8 @@ export function createRunStore(db: Executor): RunStore {
       const rows = await queryRows(
         db,
         sql`UPDATE runs SET lease_expires_at = ${now + ttlMs}::bigint
-            WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
-              AND status NOT IN ${terminalList}
+            WHERE id = ${lease.runId} AND org_id = ${lease.orgId} AND lease_owner = ${lease.owner}
+              AND lease_epoch = ${lease.epoch}::bigint AND status NOT IN ${terminalList}
             RETURNING id`,
       );
       return rows.length > 0;
@@ -191,7 +187,8 @@ export function createRunStore(db: Executor): RunStore {
     async releaseLease(lease: Lease) {
       await db.execute(
         sql`UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL
-            WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint`,
+            WHERE id = ${lease.runId} AND org_id = ${lease.orgId} AND lease_owner = ${lease.owner}
+              AND lease_epoch = ${lease.epoch}::bigint`,
       );
     },
 
@@ -215,6 +212,8 @@ export function createRunStore(db: Executor): RunStore {
                 usage = ${jsonText(commit.usage)}::jsonb, step_count = ${commit.stepCount}::int,
                 brain_state = ${jsonParameter(commit.brainState)}::jsonb,
                 context = ${jsonText(commit.context)}::jsonb,
+                preparation = CASE WHEN ${commit.preparation !== undefined}
+                  THEN ${jsonParameter(commit.preparation ?? null)}::jsonb ELSE preparation END,
                 answer = CASE WHEN ${commit.answer !== undefined} THEN ${commit.answer ?? null}::text ELSE answer END,
                 reason = CASE WHEN ${commit.reason !== undefined} THEN ${commit.reason ?? null}::text ELSE reason END,
                 wake_at = ${commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null}::bigint,
@@ -222,8 +221,9 @@ export function createRunStore(db: Executor): RunStore {
                 lease_expires_at = CASE WHEN lease_expires_at IS NULL OR lease_expires_at < ${renewBelow}::bigint
                   THEN ${commit.leaseExpiresAt}::bigint ELSE lease_expires_at END,
                 ended_at = CASE WHEN ${terminal} THEN ${commit.now}::bigint ELSE ended_at END
-              WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
-                AND status NOT IN ${terminalList} AND last_seq = ${commit.expectedLastSeq}::int
+              WHERE id = ${lease.runId} AND org_id = ${lease.orgId} AND lease_owner = ${lease.owner}
+                AND lease_epoch = ${lease.epoch}::bigint AND status NOT IN ${terminalList}
+                AND last_seq = ${commit.expectedLastSeq}::int
               RETURNING *
             ), ${insertEventsCte(stored, commit.now)},
             completed AS (
@@ -271,14 +271,11 @@ export function createRunStore(db: Executor): RunStore {
     },
 
     async claimable(query: ClaimQuery) {
-      const leaseFree =
-        query.ignoreLeases === true
-          ? sql``
-          : sql`AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < ${query.now}::bigint)`;
+      const unleased = query.ignoreLeases === true ? sql`` : sql`AND ${leaseFree(query.now)}`;
       const rows = await queryRows(
         db,
         sql`SELECT * FROM runs
-            WHERE ${runnableNow(query.now)} ${leaseFree}
+            WHERE ${runnableNow(query.now)} ${unleased}
               ${query.orgId === undefined ? sql`` : sql`AND org_id = ${query.orgId}`}
             ORDER BY ${priorityOrder}, created_at, id LIMIT ${query.limit}`,
       );
@@ -319,7 +316,8 @@ export function createRunStore(db: Executor): RunStore {
     const row = (
       await queryRows(
         db,
-        sql`SELECT lease_owner, lease_epoch, status, last_seq FROM runs WHERE id = ${lease.runId}`,
+        sql`SELECT lease_owner, lease_epoch, status, last_seq FROM runs
+            WHERE id = ${lease.runId} AND org_id = ${lease.orgId}`,
       )
     )[0];
     const holds =

@@ -37,8 +37,8 @@ export function createToolCallJournal(db: Executor): ToolCallJournal {
         db,
         sql`WITH leased AS (
               SELECT 1 FROM runs
-              WHERE id = ${lease.runId} AND lease_owner = ${lease.owner} AND lease_epoch = ${lease.epoch}::bigint
-                AND status NOT IN ${terminalList}
+              WHERE id = ${lease.runId} AND org_id = ${lease.orgId} AND lease_owner = ${lease.owner}
+                AND lease_epoch = ${lease.epoch}::bigint AND status NOT IN ${terminalList}
             ), inserted AS (
               INSERT INTO tool_calls (key, run_id, step, call_index, tool, args, args_hash, status, result, idempotent, created_at, updated_at)
               SELECT ${record.key}, ${lease.runId}, ${record.step}::int, ${record.callIndex}::int, ${record.tool},

@@ -1,11 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ToolError } from '@autonoma/core';
 import type { Allowlist, Resolver } from '../net/index.ts';
-import { SsrfBlockedError, checkAddress, createGuardedLookup, parseIp } from '../net/index.ts';
+import { openGuardedRequest } from '../net/index.ts';
 
 /** Options for {@link createGuardedFetch}. */
 export interface GuardedFetchOptions {
@@ -16,21 +13,6 @@ export interface GuardedFetchOptions {
 
 // Statuses whose responses have no body; `new Response(body)` refuses one for them.
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
-
-const portOf = (url: URL): number =>
-  url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-
-/** Checks scheme and IP-literal hosts (which `node:net` connects to without calling `lookup`). */
-function checkTarget(url: URL, allow: Allowlist): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ToolError('unsupported_scheme', `only http and https URLs are allowed, not ${url.protocol}`);
-  }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (parseIp(host)) {
-    const verdict = checkAddress(host, { allow, host, port: portOf(url) });
-    if (!verdict.allowed) throw new SsrfBlockedError(host, host, verdict.reason);
-  }
-}
 
 async function bodyBytes(body: RequestInit['body']): Promise<Buffer | undefined> {
   if (body === undefined || body === null) return undefined;
@@ -51,34 +33,28 @@ function toHeaders(response: IncomingMessage): Headers {
 }
 
 /**
- * A `fetch` for the MCP streamable HTTP transport that connects only where the SSRF guard allows:
- * IP-literal hosts are checked before connecting and host names are resolved by
- * {@link createGuardedLookup}, so the socket connects to exactly the address that was checked (no DNS
- * rebinding). Unlike `guardedRequest` it streams the response body, which server-sent events need.
+ * A `fetch` for the MCP streamable HTTP transport that connects only where the SSRF guard allows, through
+ * {@link openGuardedRequest} like `guardedRequest`. Unlike `guardedRequest` it streams the response body,
+ * which server-sent events need.
  * Redirects are never followed here: a 3xx is returned as is, and the MCP transport's own redirect
  * handling calls this function again for the next hop, which is checked again.
  */
 export function createGuardedFetch(options: GuardedFetchOptions): FetchLike {
   return async (input, init = {}) => {
     const url = new URL(input);
-    checkTarget(url, options.allow);
     const body = await bodyBytes(init.body);
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => {
       headers[name] = value;
     });
     if (body) headers['content-length'] = String(body.length);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
-      const request = send({
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: portOf(url),
-        path: `${url.pathname}${url.search}`,
+      // Throws (and so rejects) before connecting when the SSRF guard refuses the target.
+      const request = openGuardedRequest(url, {
+        allow: options.allow,
+        resolver: options.resolver,
         method: init.method ?? 'GET',
         headers,
-        lookup: createGuardedLookup({ allow: options.allow, resolver: options.resolver, port: portOf(url) }),
-        agent: false,
         ...(init.signal ? { signal: init.signal } : {}),
       });
       request.on('error', reject);

@@ -1,12 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { ToolError } from '@autonoma/core';
 import type { Allowlist } from './allowlist.ts';
-import { checkAddress } from './address-policy.ts';
+import { openGuardedRequest } from './guarded-connect.ts';
 import type { Resolver } from './guarded-lookup.ts';
-import { SsrfBlockedError, createGuardedLookup } from './guarded-lookup.ts';
-import { parseIp } from './ip-address.ts';
+import { SsrfBlockedError } from './guarded-lookup.ts';
 
 /** An outbound HTTP request through the SSRF guard. */
 export interface GuardedRequestOptions {
@@ -49,28 +46,14 @@ interface Hop {
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 const credentialHeaders = ['authorization', 'cookie', 'proxy-authorization'];
 
-/** Parses and checks a URL: http(s) only, and an IP-literal host must pass the guard right away. */
-function checkUrl(text: string, allow: Allowlist): URL {
-  let url: URL;
+/** Parses an absolute URL; the SSRF guard judges it when the hop connects. */
+function parseUrl(text: string): URL {
   try {
-    url = new URL(text);
+    return new URL(text);
   } catch {
     throw new ToolError('invalid_url', 'url is not a valid absolute URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ToolError('unsupported_scheme', `only http and https URLs are allowed, not ${url.protocol}`);
-  }
-  // The WHATWG parser already turned 2130706433, 0177.0.0.1, 0x7f.1 and 127.1 into 127.0.0.1.
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (parseIp(host)) {
-    const verdict = checkAddress(host, { allow, host, port: portOf(url) });
-    if (!verdict.allowed) throw new SsrfBlockedError(host, host, verdict.reason);
-  }
-  return url;
 }
-
-const portOf = (url: URL): number =>
-  url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
 
 function flattenHeaders(response: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -82,20 +65,12 @@ function flattenHeaders(response: IncomingMessage): Record<string, string> {
 
 function sendHop(hop: Hop, options: GuardedRequestOptions, signal: AbortSignal, maxBytes: number) {
   return new Promise<Omit<GuardedResponse, 'url' | 'redirects'>>((resolve, reject) => {
-    const send = hop.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send({
-      protocol: hop.url.protocol,
-      hostname: hop.url.hostname.replace(/^\[|\]$/g, ''),
-      port: portOf(hop.url),
-      path: `${hop.url.pathname}${hop.url.search}`,
+    // Throws (and so rejects) before connecting when the SSRF guard refuses the hop's target.
+    const request = openGuardedRequest(hop.url, {
+      allow: options.allow,
+      resolver: options.resolver,
       method: hop.method,
       headers: hop.headers,
-      lookup: createGuardedLookup({
-        allow: options.allow,
-        resolver: options.resolver,
-        port: portOf(hop.url),
-      }),
-      agent: false,
       signal,
     });
     request.on('error', reject);
@@ -137,14 +112,13 @@ function sendHop(hop: Hop, options: GuardedRequestOptions, signal: AbortSignal, 
   });
 }
 
-function nextHop(hop: Hop, status: number, location: string, allow: Allowlist): Hop {
-  let target: URL;
+function nextHop(hop: Hop, status: number, location: string): Hop {
+  let url: URL;
   try {
-    target = new URL(location, hop.url);
+    url = new URL(location, hop.url);
   } catch {
     throw new ToolError('invalid_redirect', `redirect to an invalid location from ${hop.url.host}`);
   }
-  const url = checkUrl(target.href, allow);
   const headers = { ...hop.headers };
   if (url.origin !== hop.url.origin) for (const name of credentialHeaders) delete headers[name];
   // 303 always, and 301/302 after a POST, become a GET without a body (what browsers do).
@@ -181,7 +155,7 @@ export async function guardedRequest(options: GuardedRequestOptions): Promise<Gu
   try {
     hop = {
       method: options.method.toUpperCase(),
-      url: checkUrl(options.url, options.allow),
+      url: parseUrl(options.url),
       headers,
       body: options.body,
     };
@@ -194,7 +168,7 @@ export async function guardedRequest(options: GuardedRequestOptions): Promise<Gu
       if (redirects >= maxRedirects) {
         throw new ToolError('too_many_redirects', `more than ${maxRedirects} redirects from ${hop.url.host}`);
       }
-      hop = nextHop(hop, response.status, location, options.allow);
+      hop = nextHop(hop, response.status, location);
     }
   } catch (error: unknown) {
     const failure = describeFailure(error, hop?.url.host ?? 'the host', timeout.aborted, timeoutMs);

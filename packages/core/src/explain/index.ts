@@ -1,0 +1,2 @@
+export * from './explanation.ts';
+export { explainRun } from './explain-run.ts';

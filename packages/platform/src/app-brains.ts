@@ -1,0 +1,58 @@
+/** Which brain an agent gets, and the model settings behind it (part of the composition root). */
+import type { Agent, Brain } from '@autonoma/core';
+import { userError } from '@autonoma/core';
+import type { ModelSettings } from './brains/model-settings.ts';
+import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
+import type { Config } from './config/schema.ts';
+
+/** The AI SDK side of the platform (`brains/model-brain.ts`), loaded on demand. */
+type ModelProviders = Awaited<ReturnType<typeof loadProviders>>;
+
+const loadProviders = () => import('./brains/model-brain.ts');
+
+/** Model settings resolved from the configuration (checked before anything is opened). */
+export interface ModelChoice {
+  model: ModelSettings | undefined;
+  embedding: ModelSettings | undefined;
+  /** The AI SDK side, loaded only when a model or an embedding model is configured. */
+  providers: ModelProviders | undefined;
+}
+
+/** Resolves the configured models (throws `invalid_config` naming the setting) and loads the SDK if needed. */
+export async function chooseModels(config: Config): Promise<ModelChoice> {
+  const model = config.model ? resolveModelSettings(modelInput(config, config.model)) : undefined;
+  const embedding = config.embeddingModel
+    ? resolveEmbeddingSettings(modelInput(config, config.embeddingModel))
+    : undefined;
+  return {
+    model,
+    embedding,
+    providers: model || embedding ? await loadProviders() : undefined,
+  };
+}
+
+function modelInput(config: Config, model: string): Parameters<typeof resolveModelSettings>[0] {
+  return {
+    model,
+    ...(config.modelBaseUrl ? { baseUrl: config.modelBaseUrl } : {}),
+    ...(config.modelApiKey ? { apiKey: config.modelApiKey } : {}),
+    ...(config.openaiApiKey ? { openaiApiKey: config.openaiApiKey } : {}),
+    ...(config.anthropicApiKey ? { anthropicApiKey: config.anthropicApiKey } : {}),
+    timeoutMs: config.modelTimeoutMs,
+    maxRetries: config.modelMaxRetries,
+    prices: config.modelPrices,
+  };
+}
+
+/** The brain of an agent: the planner, or the configured model. */
+export function chooseBrain(agent: Agent, models: ModelChoice, planner: Brain): Brain {
+  if (agent.brain === 'planner') return planner;
+  if (models.model && models.providers) return models.providers.createModelBrain(models.model);
+  if (agent.brain === 'model') {
+    throw userError(
+      'invalid_config',
+      `agent '${agent.name}' uses the model brain but no model is configured: set AUTONOMA_MODEL`,
+    );
+  }
+  return planner;
+}

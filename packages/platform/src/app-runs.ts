@@ -1,0 +1,30 @@
+/** The run service over a store (part of the composition root): the app's, and each replay sandbox's. */
+import { holderIsDead } from './runtime/lease-owner.ts';
+import type { RunServiceDeps } from './services/run-service.ts';
+import { RunService } from './services/run-service.ts';
+import type { Stores } from './store/database.ts';
+
+/** What a run service is wired from: everything but the stores' ports and the lease policy, derived here. */
+export type RunWiring = Omit<
+  RunServiceDeps,
+  'runs' | 'toolCalls' | 'agents' | 'audit' | 'canSteal' | 'ownsStore'
+> & {
+  stores: Stores;
+  /** True when this process alone uses the store (PGlite under a locked data directory, or in memory). */
+  embedded: boolean;
+};
+
+/** A run service reading and writing `stores`, with the lease policy of its mode. */
+export function createRunService(wiring: RunWiring): RunService {
+  const { stores, embedded, ...deps } = wiring;
+  return new RunService({
+    ...deps,
+    runs: stores.runs,
+    toolCalls: stores.toolCalls,
+    agents: stores.agents,
+    audit: stores.audit,
+    // Embedded: no other process can use the store, so any other lease holder is dead.
+    canSteal: embedded ? () => true : (holder) => holderIsDead(holder, deps.owner),
+    ownsStore: embedded,
+  });
+}

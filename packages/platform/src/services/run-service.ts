@@ -1,0 +1,473 @@
+import type {
+  AdvanceRunResult,
+  Agent,
+  AgentRuntime,
+  AgentStore,
+  AuditLog,
+  Brain,
+  Budgets,
+  Clock,
+  EventBus,
+  EventSink,
+  GoalSpec,
+  IdGenerator,
+  Lease,
+  Priority,
+  Run,
+  RunEvent,
+  RunFilter,
+  RunHooks,
+  RunStore,
+  Scope,
+  ToolCallJournal,
+  ToolCallRecord,
+  ToolHost,
+} from '@autonoma/core';
+import {
+  AutonomaError,
+  Goal,
+  advanceRun,
+  conflict,
+  defaultAgentName,
+  finalizeRun,
+  isTerminal,
+  notFound,
+  readRunLog,
+  userError,
+} from '@autonoma/core';
+import type { Redactor } from '../security/redact.ts';
+import { checkWorkspaceDirectory } from '../runtime/workspace-directory.ts';
+
+/** The tools of one agent for one advance (built-ins plus its MCP servers), closed afterwards. */
+export interface ScopedTools {
+  host: ToolHost;
+  close(): Promise<void>;
+}
+
+/** Everything the run service needs; built by the composition root. */
+export interface RunServiceDeps {
+  runs: RunStore;
+  toolCalls: ToolCallJournal;
+  agents: AgentStore;
+  audit: AuditLog;
+  tools: ToolHost;
+  /**
+   * The tools of an agent for one run (e.g. with its MCP servers, confined to the run's workspace).
+   * @default the shared `tools`
+   */
+  toolsFor?: (agent: Agent, run: Run) => Promise<ScopedTools>;
+  brainFor: (agent: Agent) => Brain;
+  hooks?: RunHooks;
+  clock: Clock;
+  ids: IdGenerator;
+  redact: Redactor;
+  /** Committed events are published here (and `text-delta` as it streams); cancels arrive here. */
+  bus?: EventBus;
+  /** This process's lease owner id. */
+  owner: string;
+  /** Whether a lease held by another owner may be taken before it expires. */
+  canSteal: (holder: string) => boolean;
+  /** True when this process alone can use the store (embedded, under the data directory's lock). */
+  ownsStore?: boolean;
+  /** Autonoma's home (AUTONOMA_HOME): no run may use it, or its data directory, as a workspace. */
+  home?: string;
+  /** The directory a run's tools work in (resolves a workspace id). @default `run.workspace` */
+  workspaceOf?: (run: Run) => string;
+  /** @default 30000 */
+  leaseTtlMs?: number;
+}
+
+/** Input to start a run. */
+export interface StartRun {
+  goal: string;
+  spec?: GoalSpec;
+  agent?: string;
+  /**
+   * An existing directory the tools work in, for a run this process advances itself (the CLI's
+   * `--workspace`). Absent: the run gets its own workspace id, resolved under
+   * `$AUTONOMA_HOME/workspaces/<id>` by whichever process advances it.
+   */
+  workspace?: string;
+  budgets?: Budgets;
+  priority?: Priority;
+  idempotencyKey?: string;
+  parentRunId?: string;
+  /** Write the run's first job in the same transaction (runs a queue advances). @default false */
+  enqueue?: boolean;
+}
+
+/** Options to advance a run. */
+export interface AdvanceOptions {
+  sink?: EventSink;
+  /** Cancels the run. */
+  signal?: AbortSignal;
+  /** Stops after the step in progress, leaving the run runnable (a worker draining on SIGTERM). */
+  drain?: AbortSignal;
+  /** Steps before the slice yields. @default no limit */
+  sliceSteps?: number;
+}
+
+/** A resolved approval. */
+export interface ApprovalDecision {
+  approved: boolean;
+  reason?: string;
+}
+
+const runnable = (run: Run): boolean => run.status === 'queued' || run.status === 'running';
+
+/**
+ * Runs, for every interface: create, read, advance, cancel, approve. Every method takes the caller's
+ * scope; a run of another organization is not found. Errors are domain errors; each interface words
+ * its own hints.
+ */
+export class RunService {
+  readonly #deps: RunServiceDeps;
+  readonly #active = new Map<string, AbortController>();
+
+  constructor(deps: RunServiceDeps) {
+    this.#deps = deps;
+    // A cancel requested in another process reaches the one advancing the run at once.
+    deps.bus?.onSignal((runId, signal) => {
+      if (signal.type === 'cancel')
+        this.#active
+          .get(runId)
+          ?.abort(new AutonomaError('cancelled', signal.reason ?? 'cancelled by request'));
+    });
+  }
+
+  /** The named agent, or the default agent; `not_found` when it does not exist. */
+  async agent(scope: Scope, name: string | undefined): Promise<Agent> {
+    const wanted = name ?? defaultAgentName;
+    const found = await this.#deps.agents.get(scope.orgId, wanted);
+    if (!found) throw notFound('agent', wanted);
+    return found;
+  }
+
+  /**
+   * Validates and stores a new run in `queued`. Nothing runs yet (unless `enqueue`, which writes its
+   * job in the same transaction). Throws `invalid_workspace` for a workspace that is not an existing
+   * directory, or is Autonoma's own.
+   */
+  async start(scope: Scope, input: StartRun): Promise<Run> {
+    const deps = this.#deps;
+    const parsedGoal = Goal.safeParse({ text: input.goal, ...(input.spec ? { spec: input.spec } : {}) });
+    if (!parsedGoal.success) {
+      const issue = parsedGoal.error.issues[0];
+      throw userError(
+        'invalid_goal',
+        `invalid goal: ${issue?.path.join('.') || 'text'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    if (input.workspace !== undefined) {
+      await checkWorkspaceDirectory(input.workspace, {
+        ...(deps.home === undefined ? {} : { home: deps.home }),
+      });
+    }
+    const agent = await this.agent(scope, input.agent);
+    const id = deps.ids.next('run');
+    const now = deps.clock.now();
+    const { run } = await deps.runs.create({
+      id,
+      orgId: scope.orgId,
+      agentId: agent.id,
+      parentRunId: input.parentRunId ?? null,
+      goal: parsedGoal.data,
+      priority: input.priority ?? 'normal',
+      budgets: { ...agent.budgets, ...input.budgets },
+      workspace: input.workspace ?? `ws_${id.replace(/^run_/, '')}`,
+      now,
+      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      ...(input.enqueue ? { enqueue: { jobId: deps.ids.next('job') } } : {}),
+    });
+    return run;
+  }
+
+  /** A run of the caller's organization, or `not_found`. */
+  async get(scope: Scope, runId: string): Promise<Run> {
+    const run = await this.#deps.runs.get(scope.orgId, runId);
+    if (!run) throw notFound('run', runId);
+    return run;
+  }
+
+  /** Runs of the caller's organization, newest first. */
+  list(scope: Scope, filter: Omit<RunFilter, 'orgId'> = {}): Promise<Run[]> {
+    return this.#deps.runs.list({ ...filter, orgId: scope.orgId });
+  }
+
+  /** A run's stored events after `afterSeq` (all of them by default). */
+  async events(scope: Scope, runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    const run = await this.get(scope, runId);
+    return readRunLog(this.#deps.runs, run, afterSeq);
+  }
+
+  /** A run's journalled tool calls. */
+  async toolCalls(scope: Scope, runId: string): Promise<ToolCallRecord[]> {
+    const run = await this.get(scope, runId);
+    return this.#deps.toolCalls.listForRun(run.orgId, run.id);
+  }
+
+  /** Checks a run can be resumed (not terminal, not waiting on a human), then advances it. */
+  async resume(scope: Scope, runId: string, options: AdvanceOptions = {}): Promise<AdvanceRunResult> {
+    const run = await this.get(scope, runId);
+    if (isTerminal(run.status) && run.finalizedAt !== null)
+      throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+    if (run.status === 'waiting_approval')
+      throw conflict('awaiting_approval', `run ${runId} is waiting for a tool call to be approved or denied`);
+    return this.advance(scope, runId, options);
+  }
+
+  /**
+   * Takes the run's lease and advances it by one slice (or until it stops). The lease is renewed while
+   * the loop runs; if it is lost, in-flight tools are aborted and nothing more commits. A terminal run
+   * whose log was never finalized (its process died) is finalized.
+   */
+  async advance(scope: Scope, runId: string, options: AdvanceOptions = {}): Promise<AdvanceRunResult> {
+    const deps = this.#deps;
+    const ttl = deps.leaseTtlMs ?? 30_000;
+    const run = await this.get(scope, runId);
+    if (isTerminal(run.status)) {
+      if (run.finalizedAt !== null)
+        throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+      return { run: await this.#finalize(run), end: 'ended' };
+    }
+    const lease = await deps.runs.acquireLease(run.orgId, runId, {
+      owner: deps.owner,
+      now: deps.clock.now(),
+      ttlMs: ttl,
+      steal: deps.canSteal,
+    });
+    if ('refused' in lease) {
+      if (lease.reason === 'not_found') throw notFound('run', runId);
+      if (lease.reason === 'terminal' && lease.run)
+        return { run: await this.#finalize(lease.run), end: 'ended' };
+      throw conflict(
+        'lease_conflict',
+        `run ${runId} is being advanced by another process (${lease.run?.leaseOwner ?? 'unknown'})`,
+      );
+    }
+    const agent = await this.#agentOf(run);
+    let scoped: ScopedTools;
+    let brain: Brain;
+    try {
+      brain = deps.brainFor(agent);
+      scoped = deps.toolsFor
+        ? await deps.toolsFor(agent, run)
+        : { host: deps.tools, close: async () => undefined };
+    } catch (error) {
+      await deps.runs.releaseLease(lease).catch(() => undefined);
+      throw error;
+    }
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.#active.set(runId, controller);
+    const heartbeat = this.#heartbeat(lease, ttl, controller);
+    try {
+      return await advanceRun(this.#runtime(agent, scoped.host, brain), {
+        run: await this.get(scope, runId),
+        lease,
+        agent,
+        signal: controller.signal,
+        leaseTtlMs: ttl,
+        sink: this.#sink(options.sink),
+        ...(options.drain ? { drain: options.drain } : {}),
+        ...(options.sliceSteps !== undefined ? { sliceSteps: options.sliceSteps } : {}),
+      });
+    } catch (error) {
+      if (error instanceof AutonomaError && error.code === 'fenced') {
+        // Cancelled from elsewhere while this process advanced it: the run's end is written here.
+        const latest = await this.get(scope, runId);
+        if (isTerminal(latest.status)) return { run: await this.#finalize(latest), end: 'ended' };
+      }
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.#active.delete(runId);
+      await scoped.close().catch(() => undefined);
+      await deps.runs.releaseLease(lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Cancels a run: marks it cancelled in the store (compare-and-set), tells the process advancing it
+   * (in this process directly, elsewhere through the bus; the lease check is the fallback), and writes
+   * its end.
+   */
+  async cancel(scope: Scope, runId: string, reason = 'cancelled by request'): Promise<Run> {
+    const deps = this.#deps;
+    let signalled = false;
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const run = await this.get(scope, runId);
+      if (isTerminal(run.status)) {
+        // The advancing process, told below, may have ended it cancelled itself.
+        if (signalled && run.status === 'cancelled') return this.#finalize(run);
+        throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
+      }
+      const result = await deps.runs.transition(
+        run.orgId,
+        runId,
+        { status: run.status, version: run.version },
+        { status: 'cancelled', reason, now: deps.clock.now() },
+      );
+      if (!signalled || result) await this.#signalCancel(runId, reason);
+      signalled = true;
+      if (!result) continue;
+      await deps.audit.append({
+        orgId: run.orgId,
+        actor: scope.actor,
+        action: 'run.cancel',
+        target: runId,
+        detail: { reason },
+        at: deps.clock.now(),
+      });
+      return this.#finalize(result.run);
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /** Stops the step in flight: here directly, in another process through the bus (else at its next commit). */
+  async #signalCancel(runId: string, reason: string): Promise<void> {
+    this.#active.get(runId)?.abort(new AutonomaError('cancelled', reason));
+    await this.#deps.bus?.signal(runId, { type: 'cancel', reason }).catch(() => undefined);
+  }
+
+  /** Resolves a pending approval; a second resolution of the same call is a no-op. */
+  async resolveApproval(
+    scope: Scope,
+    runId: string,
+    callId: string,
+    decision: ApprovalDecision,
+  ): Promise<{ run: Run; changed: boolean }> {
+    const deps = this.#deps;
+    const { approved, reason } = decision;
+    const run = await this.get(scope, runId);
+    const record = await deps.toolCalls.get(run.orgId, callId);
+    if (!record || record.runId !== runId) throw notFound('tool call', callId);
+    if (record.status !== 'awaiting_approval') return { run, changed: false };
+    const now = deps.clock.now();
+    const changed = await deps.toolCalls.resolve(run.orgId, callId, {
+      from: 'awaiting_approval',
+      to: approved ? 'approved' : 'denied',
+      result: approved ? null : { code: 'denied', message: reason ?? 'denied' },
+      now,
+    });
+    if (!changed) return { run, changed: false };
+    await deps.audit.append({
+      orgId: run.orgId,
+      actor: scope.actor,
+      action: approved ? 'approval.approve' : 'approval.deny',
+      target: callId,
+      detail: { runId, ...(reason ? { reason } : {}) },
+      at: now,
+    });
+    const event = {
+      type: 'approval-resolve' as const,
+      callId,
+      approved,
+      ...(reason ? { reason } : {}),
+      by: scope.actor,
+    };
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const current = await this.get(scope, runId);
+      if (current.status !== 'waiting_approval') {
+        await deps.runs.appendEvents(run.orgId, runId, [event], now);
+        return { run: current, changed: true };
+      }
+      const result = await deps.runs.transition(
+        run.orgId,
+        runId,
+        { status: current.status, version: current.version },
+        { status: 'queued', now, events: [event], enqueue: { jobId: deps.ids.next('job') } },
+      );
+      if (result) {
+        for (const appended of result.events) this.#publish(appended);
+        return { run: result.run, changed: true };
+      }
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /**
+   * Runs left unfinished in the caller's organization: runnable with no live lease, then terminal
+   * runs whose log was never finalized. The embedded process holds the store's lock, so it counts
+   * every lease held by another process as orphaned (`ownsStore`).
+   */
+  async interrupted(scope: Scope, limit = 100): Promise<Run[]> {
+    const deps = this.#deps;
+    const now = deps.clock.now();
+    const owns = deps.ownsStore === true;
+    const claimable = await deps.runs.claimable({ orgId: scope.orgId, now, limit, ignoreLeases: owns });
+    const unfinalized = await deps.runs.unfinalized({
+      orgId: scope.orgId,
+      endedBefore: owns ? now + 1 : now - (deps.leaseTtlMs ?? 30_000),
+      limit,
+    });
+    return [...claimable.filter(runnable), ...unfinalized];
+  }
+
+  async #agentOf(run: Run): Promise<Agent> {
+    const agent = await this.#deps.agents.get(run.orgId, run.agentId);
+    if (!agent) throw notFound('agent', run.agentId);
+    return agent;
+  }
+
+  async #finalize(run: Run): Promise<Run> {
+    const deps = this.#deps;
+    const runtime = {
+      runs: deps.runs,
+      clock: deps.clock,
+      redact: deps.redact,
+      ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    };
+    return finalizeRun(runtime, { run, agent: await this.#agentOf(run), sink: this.#sink(undefined) });
+  }
+
+  #runtime(agent: Agent, tools: ToolHost, brain: Brain): AgentRuntime {
+    const deps = this.#deps;
+    return {
+      runs: deps.runs,
+      toolCalls: deps.toolCalls,
+      tools,
+      brain,
+      clock: deps.clock,
+      redact: deps.redact,
+      jobId: () => deps.ids.next('job'),
+      ...(deps.workspaceOf ? { workspaceOf: deps.workspaceOf } : {}),
+      audit: (current, entry) =>
+        deps.audit
+          .append({ orgId: current.orgId, actor: `agent:${agent.name}`, ...entry, at: deps.clock.now() })
+          .then(() => undefined),
+      ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    };
+  }
+
+  /** The caller's sink, plus the bus: other processes see every event this one commits or streams. */
+  #sink(sink: EventSink | undefined): EventSink {
+    return (event) => {
+      sink?.(event);
+      this.#publish(event);
+    };
+  }
+
+  #publish(event: RunEvent): void {
+    // The store holds the truth; a subscriber that misses a message catches up from it.
+    this.#deps.bus?.publish([event]).catch(() => undefined);
+  }
+
+  #heartbeat(lease: Lease, ttl: number, controller: AbortController): ReturnType<typeof setInterval> {
+    const timer = setInterval(
+      () => {
+        this.#deps.runs
+          .renewLease(lease, this.#deps.clock.now(), ttl)
+          .then((kept) => {
+            if (!kept) controller.abort(new AutonomaError('fenced', `lease on run ${lease.runId} was lost`));
+          })
+          .catch(() => undefined);
+      },
+      Math.max(1000, Math.floor(ttl / 3)),
+    );
+    timer.unref();
+    return timer;
+  }
+}
