@@ -5,7 +5,8 @@
  * job): each slice reads the run row (with its bounded context), the events appended since, and the
  * step's pending calls — never the whole log or journal.
  *
- * Run: `node bench/steps/growth.bench.ts [--store postgres|pglite|pglite-dir|all] [--quick] [--runs N]`
+ * Run: `node bench/steps/growth.bench.ts [--store postgres|pglite|pglite-dir|all] [--quick] [--runs N]
+ * [--working-tokens T]`
  * Prints Markdown tables and one JSON line.
  */
 import { performance } from 'node:perf_hooks';
@@ -34,6 +35,9 @@ import {
 const flags = parseFlags(process.argv.slice(2), ['postgres', 'pglite']);
 const sizes = [10, 80] as const;
 const runsPerSize = intFlag(flags, 'runs', flags.quick ? 3 : 10);
+// The agent's working-memory budget in tokens (default: the agent default, 8000). A slice reads the
+// events of the window this budget bounds: below the bound reads grow with the run, past it they stay flat.
+const workingTokens = flags.values.has('working-tokens') ? intFlag(flags, 'working-tokens', 8000) : undefined;
 const warmup = 2;
 
 type Mode = 'whole run' | 'one step per call';
@@ -48,6 +52,8 @@ interface Sample {
   storedBytesPerStep: number;
   /** JSON bytes of events and journal records read back by the loop, per step. */
   readBytesPerStep: number;
+  /** One-step slices: JSON bytes each slice read (the run row, the window's events, pending calls). */
+  sliceReads: number[];
 }
 
 /** Wraps the reads a slice makes (the run row, appended events, the step's pending calls) to count them. */
@@ -97,16 +103,19 @@ async function sample(bench: BenchStore, agent: Agent, steps: number, mode: Mode
   const run = await createBenchRun(database, agent);
   const lease = await leaseRun(database, run);
   const brain = stepBrain(steps);
+  const sliceReads: number[] = [];
   const before = database.stats();
   const start = performance.now();
   if (mode === 'whole run') {
     assertFinished(await advanceRun(ports, { run, lease, agent, brain }), steps);
   } else {
     for (;;) {
+      const readBefore = read.bytes;
       // Like a worker taking the next slice: the run is read from the store, then advanced one step.
       const current = await ports.runs.get(run.orgId, run.id);
       if (current === undefined) throw new Error(`run ${run.id} vanished`);
       const result = await advanceRun(ports, { run: current, lease, agent, brain, sliceSteps: 1 });
+      sliceReads.push(read.bytes - readBefore);
       if (result.end !== 'yielded') {
         assertFinished(result, steps);
         break;
@@ -124,6 +133,7 @@ async function sample(bench: BenchStore, agent: Agent, steps: number, mode: Mode
     bytesPerStep: counters.bytesWritten / steps,
     storedBytesPerStep: (await storedBytes(bench, run.id)) / steps,
     readBytesPerStep: read.bytes / steps,
+    sliceReads,
   };
 }
 
@@ -134,7 +144,7 @@ interface StoreResult {
 }
 
 async function measure(bench: BenchStore): Promise<StoreResult> {
-  const agent = await createBenchAgent(bench.database);
+  const agent = await createBenchAgent(bench.database, workingTokens);
   const samples: Sample[] = [];
   for (let round = 0; round < warmup + runsPerSize; round += 1) {
     for (const mode of ['whole run', 'one step per call'] as const) {
@@ -147,14 +157,24 @@ async function measure(bench: BenchStore): Promise<StoreResult> {
   return { store: bench.kind, label: bench.label, samples };
 }
 
-const pick = (samples: Sample[], mode: Mode, steps: number, field: keyof Omit<Sample, 'mode'>): number =>
+type NumericField = Exclude<keyof Sample, 'mode' | 'sliceReads'>;
+
+/** Median bytes read by the slice that advanced step `step` of the N = `steps` runs. */
+const sliceRead = (samples: Sample[], steps: number, step: number): number =>
+  median(
+    samples
+      .filter((entry) => entry.mode === 'one step per call' && entry.steps === steps)
+      .map((entry) => entry.sliceReads[step - 1] ?? 0),
+  );
+
+const pick = (samples: Sample[], mode: Mode, steps: number, field: NumericField): number =>
   median(
     samples.filter((entry) => entry.mode === mode && entry.steps === steps).map((entry) => entry[field]),
   );
 
 function report(result: StoreResult): string {
   const [small, large] = sizes;
-  const fields: { label: string; field: keyof Omit<Sample, 'mode'>; digits: number }[] = [
+  const fields: { label: string; field: NumericField; digits: number }[] = [
     { label: 'parameter bytes written/step', field: 'bytesPerStep', digits: 0 },
     { label: 'row bytes stored/step (events + journal)', field: 'storedBytesPerStep', digits: 0 },
     { label: 'statements/step', field: 'statementsPerStep', digits: 2 },
@@ -179,6 +199,18 @@ function report(result: StoreResult): string {
     lines.push(table(['', `N = ${small}`, `N = ${large}`, `ratio ${large}/${small}`, 'marginal step'], rows));
     lines.push('');
   }
+  const at10 = sliceRead(result.samples, large, small);
+  const at80 = sliceRead(result.samples, large, large);
+  lines.push(
+    `**Bytes one slice reads, in a run of ${large} one-step slices** (working memory ${workingTokens ?? 8000} tokens)\n`,
+  );
+  lines.push(
+    table(
+      ['', `slice ${small}`, `slice ${large}`, `ratio ${large}/${small}`],
+      [['bytes read by the slice', fixed(at10, 0), fixed(at80, 0), at10 > 0 ? fixed(at80 / at10) : '—']],
+    ),
+  );
+  lines.push('');
   return lines.join('\n');
 }
 

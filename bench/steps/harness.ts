@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the durable-run benchmarks: a fresh store per benchmark run, an agent and runs
  * created through the real stores, a scripted brain with one tool call per step, the real loop
- * (`runAgent`) and a counting wrapper that attributes statements, commits and bytes to store methods.
+ * (`advanceRun`) and a counting wrapper that attributes statements, commits and bytes to store methods.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -174,10 +174,15 @@ export const benchOrg = 'org_bench';
 /** Lease owner of the benchmark "worker". */
 export const benchOwner = 'bench-worker';
 
-/** Stores the benchmark agent (allowlist `echo`, no step budget in the way). */
-export async function createBenchAgent(database: Database): Promise<Agent> {
+/** Stores the benchmark agent (allowlist `echo`, no step budget in the way, optionally a working-memory budget). */
+export async function createBenchAgent(database: Database, workingTokens?: number): Promise<Agent> {
   await database.stores.organizations.ensure({ id: benchOrg, name: 'bench', createdAt: Date.now() });
-  const spec = AgentSpec.parse({ name: 'bench', tools: ['echo'], budgets: { maxSteps: 100_000 } });
+  const spec = AgentSpec.parse({
+    name: 'bench',
+    tools: ['echo'],
+    budgets: { maxSteps: 100_000 },
+    ...(workingTokens === undefined ? {} : { memory: { workingTokens } }),
+  });
   return database.stores.agents.upsert(benchOrg, spec, { id: 'agt_bench', now: Date.now() });
 }
 

@@ -4,7 +4,7 @@
  *
  * Run: `node bench/steps/overhead.bench.ts [--store postgres|pglite|pglite-dir|all] [--quick]
  *        [--rounds N] [--pool N] [--url postgres://…]`
- * Each round runs the floor (20 INSERTs) then the platform (`runAgent` over a run of 20 tool steps
+ * Each round runs the floor (20 INSERTs) then the platform (`advanceRun` over a run of 20 tool steps
  * plus the finishing step), so both see the same load. Prints Markdown tables and one JSON line.
  */
 import { performance } from 'node:perf_hooks';
@@ -143,8 +143,9 @@ async function measure(bench: BenchStore): Promise<StoreResult> {
 }
 
 const what: Record<string, string> = {
-  'runs.events': 'read the run log at start (once per `runAgent` call)',
-  'toolCalls.listForRun': 'journal check at start (once per `runAgent` call)',
+  'runs.events': 'read the working-memory window at the start of a slice',
+  'toolCalls.pending': 'pending calls of the first step of a slice',
+  'runs.finalize': 'end the run log after reflection',
   'toolCalls.begin': 'journal the call before it runs (fenced INSERT)',
   'toolCalls.resolve': 'record the call result at once (UPDATE)',
   'runs.commitStep': 'commit the step: run row, events, tool-call completions (one statement)',
@@ -166,7 +167,7 @@ function report(result: StoreResult): string {
       ['', 'median ms/step', 'p10', 'p90', 'statements/step', 'commits/step', 'parameter bytes/step'],
       [
         [
-          'platform (`runAgent`)',
+          'platform (`advanceRun`)',
           fixed(platform, 3),
           fixed(percentile(result.platformMsPerStep, 10), 3),
           fixed(percentile(result.platformMsPerStep, 90), 3),

@@ -299,8 +299,8 @@ describe('runAgent', () => {
     await expect(
       advanceRun(t.runtime, { run: await t.latest(), lease, agent: t.agent }),
     ).rejects.toMatchObject({ code: 'fenced' });
-    // Only the run's start (step 0) was committed before the lease was taken over.
-    expect((await t.stores.runs.events('org_1', 'run_1')).map((event) => event.type)).toEqual(['run-start']);
+    // Nothing, not even the run's start (it rides on the first step's commit), was written.
+    expect(await t.stores.runs.events('org_1', 'run_1')).toEqual([]);
     expect((await t.latest()).stepCount).toBe(0);
   });
 

@@ -9,7 +9,8 @@ import { isEphemeral } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
 import { isTerminal } from '../protocol/run.ts';
 import { storableText, storableValue } from '../protocol/storable.ts';
-import type { AnyTool } from '../tools/define-tool.ts';
+import { stableStringify } from '../stable-json.ts';
+import type { AnyTool, ToolDescriptor } from '../tools/define-tool.ts';
 import { allowedTools, describeTools } from '../tools/registry.ts';
 import { budgetWarnings, exceededBudget } from './budgets.ts';
 import type { WorkingMemory } from './context.ts';
@@ -21,7 +22,7 @@ import { recoverStep } from './recover-step.ts';
 import type { StepWork } from './step-work.ts';
 import { collect } from './step-work.ts';
 import type { AdvanceRunOptions, AdvanceRunResult, AgentRuntime } from './runtime.ts';
-import type { CallSetting } from './tool-calls.ts';
+import type { CallSetting, GuardState } from './tool-calls.ts';
 import { callKey, executeCall, observeCall, prepareToolCall } from './tool-calls.ts';
 
 /** What every phase of a slice shares. */
@@ -29,6 +30,8 @@ interface Slice {
   runtime: AgentRuntime;
   options: AdvanceRunOptions;
   allowed: ReadonlyMap<string, AnyTool>;
+  /** What the brain is told about the allowed tools (computed once per slice). */
+  descriptors: ToolDescriptor[];
   signal: AbortSignal;
   /** Redacts secrets and makes a value storable: applied to everything that leaves the loop. */
   clean: <T>(value: T) => T;
@@ -37,6 +40,10 @@ interface Slice {
   memory: WorkingMemory;
   /** What the run's start prepared (recalled memories, a reusable plan, learned costs). */
   preparation: RunPreparationState;
+  /** The start's events, committed with the first step (then cleared). */
+  starting: EventPayload[] | undefined;
+  /** The context as last stored (JSON), to write it only when it changes. */
+  persistedContext: string;
 }
 
 const noPreparation = (): RunPreparationState => ({ recalled: [], reusablePlan: null, learnedCosts: [] });
@@ -95,17 +102,21 @@ async function openSlice(
   const due = run.status === 'sleeping' && run.wakeAt !== null && run.wakeAt <= runtime.clock.now();
   if (!runnable(run) && !due) return { run, end: 'waiting' };
   const redact = runtime.redact ?? (<T>(value: T): T => value);
+  const allowed = new Map(
+    allowedTools(runtime.tools, options.agent.tools).map((tool) => [tool.name, tool] as const),
+  );
   const slice: Slice = {
     runtime,
     options,
-    allowed: new Map(
-      allowedTools(runtime.tools, options.agent.tools).map((tool) => [tool.name, tool] as const),
-    ),
+    allowed,
+    descriptors: describeTools([...allowed.values()]),
     signal: options.signal ?? new AbortController().signal,
     clean: <T>(value: T): T => storableValue(redact(value)),
     run,
     memory: openWorkingMemory(initialContext(), []),
     preparation: noPreparation(),
+    starting: undefined,
+    persistedContext: run.context === null ? '' : stableStringify(run.context),
   };
   try {
     slice.memory = await loadWorkingMemory(runtime, run);
@@ -130,7 +141,11 @@ async function loadWorkingMemory(runtime: AgentRuntime, run: Run): Promise<Worki
   return openWorkingMemory(context, await readRunLog(runtime.runs, run, context.windowFromSeq - 1));
 }
 
-/** Step 0: the preparation (recall, plan lookup) happens once per run and is committed with `run-start`. */
+/**
+ * The run's start (step 0): the preparation (recall, plan lookup) happens once per run; it and
+ * `run-start` are committed with the first step (a crash before that commit leaves nothing, and the
+ * next slice prepares again), so a run starts with one commit fewer.
+ */
 async function startRun(slice: Slice): Promise<void> {
   const { runtime, options } = slice;
   const { agent } = options;
@@ -150,15 +165,7 @@ async function startRun(slice: Slice): Promise<void> {
     },
     ...(preparation?.events ?? []),
   ];
-  await commit(slice, {
-    events: events.map(slice.clean),
-    status: 'running',
-    usage: slice.run.usage,
-    stepCount: 0,
-    brainState: slice.run.brainState,
-    preparation: slice.clean(slice.preparation),
-    toolCalls: [],
-  });
+  slice.starting = events.map(slice.clean);
 }
 
 /** The first step of a slice may have been interrupted: finish its journalled calls first. */
@@ -184,7 +191,7 @@ const emptyWork = (slice: Slice): StepWork => ({
   observations: [],
   toolCalls: 0,
   brainState: slice.run.brainState,
-  guard: slice.memory.context.guard,
+  guard: slice.memory.guard,
   startedAt: slice.runtime.clock.now(),
 });
 
@@ -290,7 +297,7 @@ async function decide(
       agent: options.agent,
       step,
       transcript: memory.transcript,
-      tools: describeTools([...slice.allowed.values()]),
+      tools: slice.descriptors,
       recalled: preparation.recalled,
       reusablePlan: (preparation.reusablePlan ?? undefined) as ReusablePlan | undefined,
       learnedCosts: new Map(preparation.learnedCosts),
@@ -374,11 +381,26 @@ async function commitWork(
     if (exceeded) outcome = { kind: 'final', status: 'budget_exceeded', reason: exceeded };
   }
   const status = statusAfter(outcome);
-  const events = [
+  const answer =
+    outcome.kind === 'final' && outcome.answer !== undefined ? storableText(outcome.answer) : null;
+  const reason =
+    outcome.kind === 'final' && outcome.reason !== undefined ? storableText(outcome.reason) : null;
+  const events: EventPayload[] = [
     ...work.events,
     ...budgetWarnings(run.budgets, run.usage, usage),
-    { type: 'step-end', step, outcome, status } as const,
+    { type: 'step-end', step, outcome, status },
   ];
+  // With no reflection to wait for, the run's log ends with its last commit (one statement fewer).
+  const endsHere = isTerminal(status) && !runtime.hooks?.reflect;
+  if (endsHere && outcome.kind === 'final') {
+    events.push({
+      type: 'run-end',
+      status: outcome.status,
+      ...(answer !== null ? { answer } : {}),
+      ...(reason !== null ? { reason } : {}),
+      usage,
+    });
+  }
   const yielding =
     (status === 'running' && (sliceEnds(options, taken) || options.drain?.aborted === true)) ||
     (status === 'sleeping' && outcome.kind === 'sleep');
@@ -389,9 +411,9 @@ async function commitWork(
     stepCount: step,
     brainState: work.brainState,
     guard: work.guard,
-    answer: outcome.kind === 'final' && outcome.answer !== undefined ? storableText(outcome.answer) : null,
-    reason: outcome.kind === 'final' && outcome.reason !== undefined ? storableText(outcome.reason) : null,
+    ...(outcome.kind === 'final' ? { answer, reason } : {}),
     toolCalls: work.completions,
+    ...(endsHere ? { finalize: true } : {}),
     ...(outcome.kind === 'sleep' ? { wakeAt: outcome.until } : {}),
     ...(yielding
       ? {
@@ -406,7 +428,7 @@ async function commitWork(
 
 /** What a commit needs beyond the context the loop computes itself. */
 type Draft = Omit<StepCommit, 'context' | 'now' | 'leaseExpiresAt' | 'expectedLastSeq'> & {
-  guard?: RunContext['guard'];
+  guard?: GuardState;
 };
 
 /**
@@ -415,7 +437,11 @@ type Draft = Omit<StepCommit, 'context' | 'now' | 'leaseExpiresAt' | 'expectedLa
  */
 async function commit(slice: Slice, draft: Draft): Promise<void> {
   const { runtime, options } = slice;
-  const { guard, ...rest } = draft;
+  const { guard, ...given } = draft;
+  // The run's start rides on its first commit.
+  const rest: typeof given = slice.starting
+    ? { ...given, events: [...slice.starting, ...given.events], preparation: slice.clean(slice.preparation) }
+    : given;
   for (let attempt = 0; ; attempt += 1) {
     const { run } = slice;
     const now = runtime.clock.now();
@@ -427,14 +453,18 @@ async function commit(slice: Slice, draft: Draft): Promise<void> {
     }));
     const folded = foldEvents(slice.memory, sequenced);
     const memory = boundWorkingMemory(
-      guard ? { ...folded, context: { ...folded.context, guard } } : folded,
+      guard ? { ...folded, guard } : folded,
       options.agent.memory.workingTokens,
     );
+    // The context is written only when it changed: most steps only grow the window.
+    // Compared in a key order of its own: the store may give keys back in another order (jsonb).
+    const contextText = stableStringify(memory.context);
+    const context = contextText === slice.persistedContext ? {} : { context: memory.context };
     let committed: CommitResult;
     try {
       committed = await commitOrFail(slice, {
         ...rest,
-        context: memory.context,
+        ...context,
         now,
         leaseExpiresAt: now + (options.leaseTtlMs ?? 30_000),
         expectedLastSeq: run.lastSeq,
@@ -442,13 +472,15 @@ async function commit(slice: Slice, draft: Draft): Promise<void> {
     } catch (error) {
       if (!(error instanceof AutonomaError && error.code === 'stale' && attempt < 5)) throw error;
       // Events were appended outside the step (e.g. an approval resolved late): fold them in, retry.
-      const appended = await readRunLog(runtime.runs, run, slice.memory.context.throughSeq);
+      const appended = await readRunLog(runtime.runs, run, slice.memory.throughSeq);
       slice.memory = foldEvents(slice.memory, appended);
       slice.run = { ...run, lastSeq: appended.at(-1)?.seq ?? run.lastSeq };
       continue;
     }
     slice.run = committed.run;
     slice.memory = memory;
+    slice.persistedContext = contextText;
+    slice.starting = undefined;
     const sink = sinkOf(options);
     for (const event of committed.events) sink(event);
     return;
@@ -475,6 +507,7 @@ async function commitOrFail(
     const reason = `step ${step} could not be stored: ${error.message}`;
     const outcome: StepOutcome = { kind: 'final', status: 'failed', reason };
     const events: EventPayload[] = [
+      ...(slice.starting ?? []),
       { type: 'error', step, code: 'step_not_storable', message: reason },
       { type: 'step-end', step, outcome, status: 'failed' },
     ];
@@ -483,10 +516,7 @@ async function commitOrFail(
       events,
       status: 'failed',
       brainState: run.brainState,
-      context: {
-        ...slice.memory.context,
-        throughSeq: run.lastSeq + events.length,
-      },
+      context: slice.memory.context,
       answer: null,
       reason,
       toolCalls: (commit.toolCalls ?? []).map((call) => ({

@@ -1,9 +1,8 @@
 import type { ToolCallCompletion } from '../ports/run-store.ts';
-import type { RunContext } from '../protocol/context.ts';
 import type { EventPayload, StepOutcome } from '../protocol/events.ts';
 import { outcomeOf } from './outcome.ts';
 import type { ToolObservation } from './runtime.ts';
-import type { CallResult } from './tool-calls.ts';
+import type { CallResult, GuardState } from './tool-calls.ts';
 
 /** What one step produced before it is committed. */
 export interface StepWork {
@@ -12,7 +11,7 @@ export interface StepWork {
   observations: ToolObservation[];
   toolCalls: number;
   brainState: unknown;
-  guard: RunContext['guard'];
+  guard: GuardState;
   /** When the step started (its duration counts toward the wall-time budget). */
   startedAt: number;
 }

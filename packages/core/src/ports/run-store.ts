@@ -74,18 +74,23 @@ export interface StepCommit {
   usage: Usage;
   stepCount: number;
   brainState: unknown;
-  /** The working-memory projection after this step. */
-  context: RunContext;
+  /** The working-memory projection after this step; absent when it did not change. */
+  context?: RunContext;
   /** What the run's start prepared: written by the start (step 0) only. */
   preparation?: RunPreparationState;
   answer?: string | null;
   reason?: string | null;
   /** Tool calls finished in this step. */
   toolCalls?: ToolCallCompletion[];
-  /** When the run sleeps: the time it becomes runnable again. */
+  /** When the run sleeps: the time it becomes runnable again (ignored, and cleared, for any other status). */
   wakeAt?: number | null;
   /** The run needs another slice (it yields while runnable): its next job, in the same transaction. */
   enqueue?: Enqueue;
+  /**
+   * The run's log ends with this (terminal) commit — its events end with `run-end` and there is no
+   * reflection to wait for — so the run is finalized in the same statement.
+   */
+  finalize?: boolean;
   now: number;
   /** Extends the lease to this time, once less than half of the current lease remains. */
   leaseExpiresAt: number;

@@ -32,28 +32,25 @@ const CarriedPlan = z.looseObject({
 });
 
 /** Version of the {@link RunContext} schema; a stored context of another version is refused. */
-export const runContextVersion = 2;
+export const runContextVersion = 3;
 
 /**
  * The bounded working-memory projection persisted with every step (the `runs.context` column). What
  * the brain sees is a window of the run's recent events plus a summary of everything before it: a
  * slice reads the summary from here and only the events from `windowFromSeq` on — never the whole log,
  * and never more than the agent's `memory.workingTokens` worth of steps. When the window outgrows the
- * budget, its oldest steps are folded into the summary and the window moves. Small and constant to
- * write: it holds pointers and the summary, not the transcript itself.
+ * budget, its oldest steps are folded into the summary and the window moves. Small, and written only
+ * when it changes (the window moves, a call starts or stops waiting): it holds a pointer, the summary
+ * and open calls, not the transcript. The loop guard's streak is recomputed from the window's calls.
  */
 export const RunContext = z.object({
   version: z.literal(runContextVersion),
-  /** `seq` of the last event the context reflects. */
-  throughSeq: z.number().int().nonnegative(),
   /** The window: the transcript is rebuilt from the events with `seq >= windowFromSeq`. */
   windowFromSeq: z.number().int().positive(),
   /** What the window no longer holds, summarized (an extractive summary by default). */
   summary: z.object({ text: z.string(), coversSteps: z.number().int().nonnegative() }).nullable(),
   /** Calls the brain made that have no result yet (awaiting approval or an answer), id → tool name. */
   open: z.record(z.string(), z.string()),
-  /** The loop guard: the last call's signature and how many times in a row it was made. */
-  guard: z.object({ last: z.string(), count: z.number().int().nonnegative() }),
 });
 /** A run's persisted working memory. */
 export type RunContext = z.infer<typeof RunContext>;

@@ -247,7 +247,7 @@ export class InMemoryRunStore implements RunStore {
     run.usage = copy(commit.usage);
     run.stepCount = commit.stepCount;
     run.brainState = copy(commit.brainState ?? null);
-    run.context = copy(commit.context);
+    if (commit.context !== undefined) run.context = copy(commit.context);
     if (commit.preparation !== undefined) run.preparation = copy(commit.preparation);
     if (commit.answer !== undefined) run.answer = commit.answer;
     if (commit.reason !== undefined) run.reason = commit.reason;
@@ -258,6 +258,7 @@ export class InMemoryRunStore implements RunStore {
     if (run.leaseExpiresAt === null || run.leaseExpiresAt < renewBelow)
       run.leaseExpiresAt = commit.leaseExpiresAt;
     if (isTerminal(commit.status)) run.endedAt = commit.now;
+    if (isTerminal(commit.status) && commit.finalize === true) run.finalizedAt = commit.now;
     const appended = this.#append(run, commit.events, commit.now);
     this.#enqueue(run, commit.enqueue);
     this.#onCommit?.(run.id, commit);

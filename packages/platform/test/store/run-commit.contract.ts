@@ -18,12 +18,10 @@ import {
 /** A context with a summary, open calls and text the JSON round trip must keep. */
 const richContext = (): RunContext =>
   RunContext.parse({
-    version: 2,
-    throughSeq: 7,
+    version: 3,
     windowFromSeq: 4,
     summary: { text: 'Steps 1–3: read the notes «draft» ✓', coversSteps: 3 },
     open: { c3: 'shell_exec' },
-    guard: { last: 'fs_read:{"path":"notes.md"}', count: 2 },
   });
 
 /** Registers the step-commit RunStore contract under `RunStore commits [name]`. */
@@ -100,8 +98,12 @@ export function describeRunCommitContract(name: string, harness: StoreHarness): 
       const stored = await runs.get(lease.orgId, lease.runId);
       expect(stored?.context).toEqual(context);
       expect(RunContext.parse(stored?.context)).toEqual(context);
-      const next = { ...context, throughSeq: 9, open: {} };
+      const next = { ...context, windowFromSeq: 9, open: {} };
       await runs.commitStep(lease, stepCommit({ context: next, expectedLastSeq: 1, stepCount: 2 }));
+      expect((await runs.get(lease.orgId, lease.runId))?.context).toEqual(next);
+      // A commit without a context (it did not change) keeps the stored one.
+      const { context: _unchanged, ...withoutContext } = stepCommit({ expectedLastSeq: 2, stepCount: 3 });
+      await runs.commitStep(lease, withoutContext);
       expect((await runs.get(lease.orgId, lease.runId))?.context).toEqual(next);
     });
 

@@ -103,13 +103,14 @@ export const priorityRank = sql.raw(
 );
 
 /**
- * A data-modifying CTE named `outbox` that writes the `agent-run` job of the run returned by the CTE
- * named `source`, when `enqueue` is given: the outbox row is part of the same statement as the change
+ * A data-modifying CTE named `outbox` (with its leading comma) that writes the `agent-run` job of the
+ * run returned by the CTE named `source`, when `enqueue` is given (and nothing otherwise): the outbox row is part of the same statement as the change
  * that made the run runnable. A pending job of the same run already there makes it a no-op.
  */
 export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: number): SQL => {
-  if (enqueue === undefined) return sql`outbox AS (SELECT 1 WHERE false)`;
-  return sql`
+  // No job: no CTE at all (a separate prepared statement; most step commits write none).
+  if (enqueue === undefined) return sql``;
+  return sql`,
   outbox AS (
     INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, run_at, dedupe_key,
       attempts, max_attempts, created_at, updated_at)

@@ -41,6 +41,41 @@ const priorityOrder = sql.raw(
   `CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
 );
 
+/**
+ * The SET assignments a step commit makes only when it has them (the context when it changed, the
+ * preparation at the start, the answer and end of a final step…), each ending in a comma. A typical
+ * step sets none of them: a shorter statement for PGlite to parse and plan at every step (PostgreSQL
+ * prepares each shape once).
+ */
+function optionalColumns(commit: StepCommit, terminal: boolean): SQL {
+  const parts: SQL[] = [];
+  if (commit.context !== undefined) parts.push(sql`context = ${jsonText(commit.context)}::jsonb,`);
+  if (commit.preparation !== undefined)
+    parts.push(sql`preparation = ${jsonText(commit.preparation)}::jsonb,`);
+  if (commit.answer !== undefined) parts.push(sql`answer = ${commit.answer ?? null}::text,`);
+  if (commit.reason !== undefined) parts.push(sql`reason = ${commit.reason ?? null}::text,`);
+  // The wake time means something only to a sleeping run (a woken run is not woken again).
+  parts.push(
+    commit.status === 'sleeping' ? sql`wake_at = ${commit.wakeAt ?? null}::bigint,` : sql`wake_at = NULL,`,
+  );
+  if (terminal) parts.push(sql`ended_at = ${commit.now}::bigint,`);
+  if (terminal && commit.finalize === true) parts.push(sql`finalized_at = ${commit.now}::bigint,`);
+  return sql.join(parts, sql` `);
+}
+
+/** A CTE (with its leading comma) writing a step's finished tool calls, after the run `updated` matched. */
+const completedCte = (
+  completions: { key: string; status: string; result: unknown; now: number }[],
+): SQL => sql`,
+  completed AS (
+    UPDATE tool_calls t SET status = c.status, result = c.result, updated_at = c.now
+    FROM updated u
+      CROSS JOIN jsonb_to_recordset(${jsonText(completions)}::jsonb)
+        AS c(key text, status text, result jsonb, now bigint)
+    WHERE t.key = c.key AND t.run_id = u.id AND t.status = 'started'
+    RETURNING t.key
+  )`;
+
 /** Runnable now: queued, running, or sleeping past its wake time. */
 const runnableNow = (now: number): SQL =>
   sql`(status IN ('queued', 'running') OR (status = 'sleeping' AND wake_at <= ${now}::bigint))`;
@@ -67,7 +102,7 @@ export function createRunStore(db: Executor): RunStore {
                 ${run.now}::bigint, ${run.now}::bigint)
               ON CONFLICT DO NOTHING
               RETURNING *
-            ), ${outboxCte('created', run.enqueue, run.now)}
+            )${outboxCte('created', run.enqueue, run.now)}
             SELECT * FROM created`,
       );
       const created = rows[0];
@@ -120,7 +155,7 @@ export function createRunStore(db: Executor): RunStore {
               WHERE id = ${id} AND org_id = ${orgId} AND status = ${expected.status} AND version = ${expected.version}
                 AND status NOT IN ${terminalList}
               RETURNING *
-            ), ${insertEventsCte(stored, next.now)}, ${outboxCte('updated', next.enqueue, next.now)}
+            ), ${insertEventsCte(stored, next.now)}${outboxCte('updated', next.enqueue, next.now)}
             SELECT * FROM updated`,
       );
       const row = rows[0];
@@ -211,29 +246,15 @@ export function createRunStore(db: Executor): RunStore {
               UPDATE runs SET status = ${commit.status}, version = version + 1,
                 usage = ${jsonText(commit.usage)}::jsonb, step_count = ${commit.stepCount}::int,
                 brain_state = ${jsonParameter(commit.brainState)}::jsonb,
-                context = ${jsonText(commit.context)}::jsonb,
-                preparation = CASE WHEN ${commit.preparation !== undefined}
-                  THEN ${jsonParameter(commit.preparation ?? null)}::jsonb ELSE preparation END,
-                answer = CASE WHEN ${commit.answer !== undefined} THEN ${commit.answer ?? null}::text ELSE answer END,
-                reason = CASE WHEN ${commit.reason !== undefined} THEN ${commit.reason ?? null}::text ELSE reason END,
-                wake_at = ${commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null}::bigint,
+                ${optionalColumns(commit, terminal)}
                 last_seq = last_seq + ${stored.length}::int, updated_at = ${commit.now}::bigint,
                 lease_expires_at = CASE WHEN lease_expires_at IS NULL OR lease_expires_at < ${renewBelow}::bigint
-                  THEN ${commit.leaseExpiresAt}::bigint ELSE lease_expires_at END,
-                ended_at = CASE WHEN ${terminal} THEN ${commit.now}::bigint ELSE ended_at END
+                  THEN ${commit.leaseExpiresAt}::bigint ELSE lease_expires_at END
               WHERE id = ${lease.runId} AND org_id = ${lease.orgId} AND lease_owner = ${lease.owner}
                 AND lease_epoch = ${lease.epoch}::bigint AND status NOT IN ${terminalList}
                 AND last_seq = ${commit.expectedLastSeq}::int
               RETURNING *
-            ), ${insertEventsCte(stored, commit.now)},
-            completed AS (
-              UPDATE tool_calls t SET status = c.status, result = c.result, updated_at = c.now
-              FROM updated u
-                CROSS JOIN jsonb_to_recordset(${jsonText(completions)}::jsonb)
-                  AS c(key text, status text, result jsonb, now bigint)
-              WHERE t.key = c.key AND t.run_id = u.id AND t.status = 'started'
-              RETURNING t.key
-            ), ${outboxCte('updated', commit.enqueue, commit.now)}
+            ), ${insertEventsCte(stored, commit.now)}${completions.length === 0 ? sql`` : completedCte(completions)}${outboxCte('updated', commit.enqueue, commit.now)}
             SELECT * FROM updated`,
       );
       const row = rows[0];

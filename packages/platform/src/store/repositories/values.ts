@@ -19,8 +19,12 @@ export const toStringOrNull = (value: unknown): string | null =>
 /** A parsed JSON value (drivers parse jsonb already; `row_to_json` nests it too). */
 export const fromJson = (value: unknown): unknown => (value === undefined ? null : value);
 
-/** JSON escapes PostgreSQL refuses in `jsonb`: NUL and (only JSON.stringify escapes them) lone surrogates. */
-const unstorableEscape = /\\u0000|\\ud[89a-f]/i;
+/**
+ * True when JSON text may hold an escape PostgreSQL refuses in `jsonb`: `\u0000`, or an unpaired
+ * surrogate (JSON.stringify escapes only those, as lowercase `\ud8…`–`\udf…`). Two substring scans: this
+ * runs on every jsonb parameter, and a false positive only costs the slow, exact path.
+ */
+const mayBeUnstorable = (text: string): boolean => text.includes('\\u0000') || text.includes('\\ud');
 
 /**
  * JSON text for a `::jsonb` parameter. A NUL or an unpaired surrogate anywhere in the value becomes
@@ -29,7 +33,7 @@ const unstorableEscape = /\\u0000|\\ud[89a-f]/i;
  */
 export function jsonText(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';
-  return unstorableEscape.test(text) ? (JSON.stringify(storableValue(value)) ?? 'null') : text;
+  return mayBeUnstorable(text) ? (JSON.stringify(storableValue(value)) ?? 'null') : text;
 }
 
 /** A jsonb parameter: text the statement casts with `::jsonb`, or SQL NULL. */
