@@ -14,6 +14,8 @@ export const errorStatus: Readonly<Record<string, number>> = Object.freeze({
   run_terminal: 409,
   lease_conflict: 409,
   fenced: 409,
+  /** The same idempotency key with a different request. */
+  idempotency_mismatch: 422,
   rate_limited: 429,
   model_error: 502,
   dependency_unavailable: 503,

@@ -1,4 +1,5 @@
 /** The run service over a store (part of the composition root): the app's, and each replay sandbox's. */
+import type { Agent, ConversationContext, Run, RunHooks, RunPreparation } from '@autonoma/core';
 import { holderIsDead } from './runtime/lease-owner.ts';
 import type { RunServiceDeps } from './services/run-service.ts';
 import { RunService } from './services/run-service.ts';
@@ -27,4 +28,24 @@ export function createRunService(wiring: RunWiring): RunService {
     canSteal: embedded ? () => true : (holder) => holderIsDead(holder, deps.owner),
     ownsStore: embedded,
   });
+}
+
+/**
+ * The run hooks, with a run's conversation so far added to what its start prepares (a run answering
+ * a conversation's turn sees the earlier turns; any other run is prepared as before).
+ */
+export function withConversationContext(
+  hooks: RunHooks,
+  contextFor: (run: Run, agent: Agent) => Promise<ConversationContext | undefined> | undefined,
+): RunHooks {
+  return {
+    ...hooks,
+    async prepare(run, agent): Promise<RunPreparation> {
+      const prepared = hooks.prepare
+        ? await hooks.prepare(run, agent)
+        : { recalled: [], reusablePlan: undefined, learnedCosts: new Map<string, number>(), events: [] };
+      const conversation = run.conversationId === null ? undefined : await contextFor(run, agent);
+      return conversation ? { ...prepared, conversation } : prepared;
+    },
+  };
 }

@@ -13,8 +13,14 @@ import type {
 import { createPlannerBrain, defaultOrgId, randomIds, systemClock, userError } from '@autonoma/core';
 import type { ModelChoice } from './app-brains.ts';
 import { chooseBrain, chooseModels } from './app-brains.ts';
+import type { JobSystem } from './app-jobs.ts';
+import type * as BullmqAdapter from './jobs/bullmq-queue.ts';
+import { createJobSystem } from './app-jobs.ts';
+import type { JobLogger } from './jobs/job-logger.ts';
+import type { Observability } from './observability/observability.ts';
+import { createObservability } from './observability/observability.ts';
 import { createReplaySandboxes } from './app-replay.ts';
-import { createRunService } from './app-runs.ts';
+import { createRunService, withConversationContext } from './app-runs.ts';
 import { createToolRegistry, toolsForRuns } from './app-tools.ts';
 import { secretValues } from './config/mask.ts';
 import type { Config } from './config/schema.ts';
@@ -28,14 +34,19 @@ import { createRedactor } from './security/redact.ts';
 import type { Services } from './services/index.ts';
 import {
   AgentService,
+  ConversationService,
   AuditService,
   ExplainService,
+  JobService,
   MemoryService,
   ReplayService,
+  ScheduleService,
+  WorkerService,
 } from './services/index.ts';
 import type { Database } from './store/database.ts';
 import { createDatabase } from './store/database.ts';
 import { openEmbeddedDatabase } from './store/open-embedded.ts';
+import { createMcpPool } from './tools/mcp/mcp-pool.ts';
 
 /** Options of {@link createApp} that are not configuration. */
 export interface AppOptions {
@@ -49,6 +60,15 @@ export interface AppOptions {
   hooks?: RunHooks;
   /** Open an in-memory PGlite instead of the data directory (tests). */
   inMemory?: boolean;
+  /** Lease length of the runs this process advances. @default config `leaseTtlMs`, else 30000 */
+  leaseTtlMs?: number;
+  /** Where the queue, relay and sweeper report (a worker's log). @default nowhere */
+  jobLogger?: JobLogger;
+  /**
+   * Logs, metrics and traces of this process (`createObservability`), owned by the caller.
+   * @default traces only, when OTEL_EXPORTER_OTLP_ENDPOINT is set (closed with the app)
+   */
+  observability?: Observability;
 }
 
 /** The composition root's product: every adapter wired, one object handed to the CLI, API and workers. */
@@ -68,6 +88,12 @@ export interface App {
   clock: Clock;
   /** The opened store, for operations (migrate, backup) and tests; interfaces go through `services`. */
   database: Database;
+  /** The job queue (BullMQ in a cluster, the local queue otherwise), the worker registry, the sweeper. */
+  jobs: JobSystem;
+  /** The lease owner id this process advances runs under (a worker registers it). */
+  leaseOwner: string;
+  /** Logs, metrics and traces of this process (see observability/). */
+  observability: Observability;
   close(): Promise<void>;
 }
 
@@ -82,13 +108,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const home = resolve(options.cwd ?? process.cwd(), config.home);
   // A cluster with Redis fans events out across processes; otherwise they stay in this process.
   const redis = !embedded && config.redisUrl ? await import('./events/redis-event-bus.ts') : undefined;
+  // …and carries jobs through BullMQ (whose own module loads only when a queue is first used).
+  const bullmq = !embedded && config.redisUrl ? await import('./jobs/bullmq-queue.ts') : undefined;
   const database = await openDatabase(config, home, embedded, options.inMemory === true);
   try {
     const createBus = (readEvents: StoredEventReader): EventBus =>
       redis && config.redisUrl
         ? redis.createRedisEventBus({ url: config.redisUrl, readEvents })
         : createLocalEventBus({ readEvents });
-    const app = assemble({ config, database, embedded, models, options, home, createBus });
+    const observability = options.observability ?? (await createObservability(config));
+    const app = assemble({
+      config,
+      database,
+      embedded,
+      models,
+      options,
+      home,
+      createBus,
+      bullmq,
+      observability,
+    });
     // First start (or upgrade) of an embedded store: its default agent is created explicitly here.
     if (database.migratedOnOpen.length > 0) await app.services.agents.ensureDefault(app.localScope);
     return app;
@@ -107,10 +146,12 @@ interface Parts {
   options: AppOptions;
   home: string;
   createBus: (readEvents: StoredEventReader) => EventBus;
+  bullmq: typeof BullmqAdapter | undefined;
+  observability: Observability;
 }
 
 function assemble(parts: Parts): App {
-  const { config, database, embedded, models, options, home, createBus } = parts;
+  const { config, database, embedded, models, options, home, createBus, bullmq, observability } = parts;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const { stores } = database;
@@ -123,7 +164,7 @@ function assemble(parts: Parts): App {
     : undefined;
   const tools = createToolRegistry({ config, home, stores, clock, llm, embed, extra: options.tools ?? [] });
   const workspaceOf = (run: Run): string => resolveWorkspace(home, run.workspace);
-  const hooks =
+  const learning =
     options.hooks ??
     createLearningHooks({
       memories: stores.memories,
@@ -132,6 +173,9 @@ function assemble(parts: Parts): App {
       clock,
       ...(embed ? { embed } : {}),
     });
+  // Set below: the run service and the conversation service need each other.
+  let conversations: ConversationService | undefined;
+  const hooks = withConversationContext(learning, (run, agent) => conversations?.contextFor(run, agent));
   const planner = createPlannerBrain({
     now: () => clock.now(),
     stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
@@ -139,12 +183,19 @@ function assemble(parts: Parts): App {
   const bus = createBus(({ orgId, runId, afterSeq, limit }) =>
     stores.runs.events(orgId, runId, afterSeq, limit),
   );
+  const jobs = createJobSystem(
+    { config, database, clock, ids, ...(options.jobLogger ? { logger: options.jobLogger } : {}) },
+    bullmq,
+  );
+  // MCP servers are kept across slices (per agent version and workspace) rather than spawned per slice.
+  const mcpPool = createMcpPool();
+  const leaseOwner = leaseOwnerId();
   const runs = createRunService({
     stores,
     embedded,
-    owner: leaseOwnerId(),
+    owner: leaseOwner,
     tools,
-    toolsFor: toolsForRuns(tools, { config, home, workspaceOf }),
+    toolsFor: toolsForRuns(tools, { config, home, workspaceOf, pool: mcpPool }),
     brainFor: (agent) => chooseBrain(agent, models, planner),
     clock,
     ids,
@@ -153,8 +204,18 @@ function assemble(parts: Parts): App {
     home,
     workspaceOf,
     hooks,
+    delegation: { maxDepth: config.maxDelegationDepth, maxChildren: config.maxChildrenPerStep },
+    onEnded: async (run) => {
+      await conversations?.runEnded(run);
+    },
+    outboxWritten: () => jobs.wakeup.notify(),
+    ...(observability.runs ? { observe: observability.runs } : {}),
+    ...((options.leaseTtlMs ?? config.leaseTtlMs) === undefined
+      ? {}
+      : { leaseTtlMs: options.leaseTtlMs ?? config.leaseTtlMs }),
   });
   const agents = new AgentService({ agents: stores.agents, audit: stores.audit, tools, clock, ids });
+  conversations = new ConversationService({ conversations: stores.conversations, runs, clock, ids });
   const services: Services = {
     runs,
     agents,
@@ -168,6 +229,7 @@ function assemble(parts: Parts): App {
     }),
     audit: new AuditService(stores.audit),
     explain: new ExplainService({ runs }),
+    conversations,
     // A replay re-runs through a run service wired like `runs`, over its own throwaway store.
     replay: new ReplayService({
       runs,
@@ -176,7 +238,18 @@ function assemble(parts: Parts): App {
       redact,
       createSandbox: createReplaySandboxes({ clock, ids, redact }),
     }),
+    schedules: new ScheduleService({ schedules: stores.schedules, runs, audit: stores.audit, clock, ids }),
+    jobs: new JobService({
+      db: database.executor,
+      queue: jobs.queue,
+      audit: stores.audit,
+      clock,
+      jobsWritten: () => jobs.wakeup.notify(),
+    }),
+    workers: new WorkerService({ registry: jobs.registry, clock }),
   };
+  // Runs by status, queue depth and age, workers and approvals, read from the store on every scrape.
+  const stopWatching = observability.watchStore({ db: database.executor, clock });
   return {
     config,
     mode: embedded ? 'embedded' : 'cluster',
@@ -187,9 +260,16 @@ function assemble(parts: Parts): App {
     bus,
     clock,
     database,
+    jobs,
+    leaseOwner,
+    observability,
     close: async () => {
+      stopWatching();
+      await jobs.close();
+      await mcpPool.close();
       await bus.close();
       await database.close();
+      if (!options.observability) await observability.close();
     },
   };
 }

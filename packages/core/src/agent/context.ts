@@ -105,7 +105,10 @@ export function foldEvents(memory: WorkingMemory, events: readonly RunEvent[]): 
         open[event.callId] = event.tool;
         break;
       case 'tool-call-start':
-        if (open[event.callId] !== undefined) break;
+        // An approved call runs in a later step: its call is already shown where it was requested. (A
+        // call can also be open because the persisted context was saved after this very event, when a
+        // slice re-reads its window: then it is not shown yet.)
+        if (open[event.callId] !== undefined && shows(transcript, event.callId)) break;
         assistantFor(event.step).calls.push({ callId: event.callId, tool: event.tool, args: event.args });
         break;
       case 'tool-call-end':
@@ -204,3 +207,9 @@ export function boundWorkingMemory(memory: WorkingMemory, workingTokens: number)
     stepStarts: memory.stepStarts.slice(cut),
   };
 }
+
+/** True when an assistant entry of the transcript shows the call. */
+const shows = (transcript: readonly TranscriptEntry[], callId: string): boolean =>
+  transcript.some(
+    (entry) => entry.kind === 'assistant' && entry.calls.some((call) => call.callId === callId),
+  );

@@ -18,5 +18,13 @@ export { foldEvents, initialContext } from './context.ts';
 export { outcomeOf, statusAfter } from './outcome.ts';
 export { callKey } from './tool-calls.ts';
 export { budgetWarningRatio } from './budgets.ts';
+export {
+  askUserToolName,
+  carveBudgets,
+  childRunIdOf,
+  defaultDelegationLimits,
+  delegateToolName,
+  type DelegationLimits,
+} from './delegation.ts';
 export { hashArgs, hashString } from './stable-json.ts';
 export { readRunLog, eventPageSize } from './read-log.ts';

@@ -53,7 +53,7 @@ export function outcomeOf(
     const { control, callId } = source;
     switch (control.kind) {
       case 'delegate':
-        return { kind: 'delegate', tasks: control.tasks, callId };
+        return { kind: 'delegate', tasks: control.tasks.map((task) => ({ ...task, callId })), callId };
       case 'ask':
         return { kind: 'interrupt', on: 'input', question: control.question, callId };
       case 'sleep':

@@ -2,7 +2,7 @@ import type { ToolCallRecord } from '../ports/run-store.ts';
 import type { EventPayload } from '../protocol/events.ts';
 import type { AnyTool } from '../tools/define-tool.ts';
 import type { StepWork } from './step-work.ts';
-import { collect } from './step-work.ts';
+import { collect, stepGoesOn } from './step-work.ts';
 import type { CallSetting } from './tool-calls.ts';
 import { executeCall } from './tool-calls.ts';
 
@@ -51,7 +51,7 @@ export async function recoverStep(recovery: Recovery): Promise<StepWork> {
       record: { ...record, status: record.status === 'approved' ? 'started' : record.status },
     });
     collect(work, result, { tool: record.tool, step: record.step, callId: record.key }, emit);
-    if (work.outcome.kind !== 'continue') return work;
+    if (!stepGoesOn(work.outcome)) return work;
   }
   return work;
 }

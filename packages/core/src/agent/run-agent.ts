@@ -2,17 +2,27 @@ import type { BrainDecision } from '../brains/brain.ts';
 import { AutonomaError, describeError } from '../errors.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
 import type { CommitResult, StepCommit } from '../ports/run-store.ts';
-import type { RunContext, RunPreparationState } from '../protocol/context.ts';
+import type { RunPreparationState } from '../protocol/context.ts';
 import { parseRunContext, parseRunPreparation } from '../protocol/context.ts';
 import type { EventPayload, RunEvent, StepOutcome } from '../protocol/events.ts';
 import { isEphemeral } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
-import { isTerminal } from '../protocol/run.ts';
+import { isTerminal, keepsWakeTime } from '../protocol/run.ts';
 import { storableText, storableValue } from '../protocol/storable.ts';
 import { stableStringify } from '../stable-json.ts';
 import type { AnyTool, ToolDescriptor } from '../tools/define-tool.ts';
 import { allowedTools, describeTools } from '../tools/registry.ts';
 import { budgetWarnings, exceededBudget } from './budgets.ts';
+import type { CollectedChildren } from './delegation.ts';
+import {
+  addUsage,
+  asToolCalls,
+  collectChildren,
+  defaultDelegationLimits,
+  delegateToolName,
+  delegationRefusal,
+  planChildren,
+} from './delegation.ts';
 import type { WorkingMemory } from './context.ts';
 import { boundWorkingMemory, foldEvents, initialContext, openWorkingMemory } from './context.ts';
 import { finalizeRun } from './finalize.ts';
@@ -20,7 +30,7 @@ import { addStepUsage, outcomeOf, statusAfter } from './outcome.ts';
 import { readRunLog } from './read-log.ts';
 import { recoverStep } from './recover-step.ts';
 import type { StepWork } from './step-work.ts';
-import { collect } from './step-work.ts';
+import { collect, stepGoesOn } from './step-work.ts';
 import type { AdvanceRunOptions, AdvanceRunResult, AgentRuntime } from './runtime.ts';
 import type { CallSetting, GuardState } from './tool-calls.ts';
 import { callKey, executeCall, observeCall, prepareToolCall } from './tool-calls.ts';
@@ -44,9 +54,16 @@ interface Slice {
   starting: EventPayload[] | undefined;
   /** The context as last stored (JSON), to write it only when it changes. */
   persistedContext: string;
+  /** The outcomes of the children the run waited for, recorded by the slice's first step. */
+  collected: CollectedChildren | undefined;
 }
 
-const noPreparation = (): RunPreparationState => ({ recalled: [], reusablePlan: null, learnedCosts: [] });
+const noPreparation = (): RunPreparationState => ({
+  recalled: [],
+  reusablePlan: null,
+  learnedCosts: [],
+  conversation: null,
+});
 
 const runnable = (run: Run): boolean => run.status === 'queued' || run.status === 'running';
 
@@ -64,7 +81,22 @@ export async function advanceRun(
   const opened = await openSlice(runtime, options);
   if ('end' in opened) return opened;
   const slice = opened;
+  if (slice.run.status === 'waiting_input') {
+    // Its question went unanswered for the rest of its wall-time budget.
+    await commitWork(slice, unansweredWork(slice), 1);
+    await finalizeRun(runtime, { run: slice.run, agent: options.agent, sink: sinkOf(options) });
+    return { run: slice.run, end: 'ended' };
+  }
   if (slice.run.context === null && slice.run.lastSeq === 0) await startRun(slice);
+  const children = await collectChildren(
+    runtime.runs,
+    slice.run,
+    slice.memory.context.open,
+    slice.run.stepCount + 1,
+    resultMaxChars(options),
+  );
+  if (children === 'unfinished') return waitForChildren(slice);
+  slice.collected = children;
   for (let taken = 0; ; taken += 1) {
     const work =
       taken === 0 ? await recoverOrDecide(slice) : await decideAndAct(slice, slice.run.stepCount + 1);
@@ -81,6 +113,24 @@ export async function advanceRun(
 }
 
 const sinkOf = (options: AdvanceRunOptions) => options.sink ?? (() => undefined);
+
+const resultMaxChars = (options: AdvanceRunOptions): number => options.resultMaxChars ?? 32_768;
+
+/**
+ * A run made runnable while a child it waits for has not ended (never by the stores' own rules): it
+ * goes back to waiting. The compare-and-set fails when a child ended meanwhile (ending bumps the
+ * parent's version), and the run's next slice collects again.
+ */
+async function waitForChildren(slice: Slice): Promise<AdvanceRunResult> {
+  const { run, runtime } = slice;
+  const result = await runtime.runs.transition(
+    run.orgId,
+    run.id,
+    { status: run.status, version: run.version },
+    { status: 'waiting_children', now: runtime.clock.now() },
+  );
+  return { run: result?.run ?? run, end: result ? 'waiting' : 'yielded' };
+}
 
 const sliceEnds = (options: AdvanceRunOptions, taken: number): boolean =>
   options.sliceSteps !== undefined && taken >= options.sliceSteps;
@@ -99,7 +149,7 @@ async function openSlice(
       await finalizeRun(runtime, { run, agent: options.agent, sink: sinkOf(options) });
     return { run, end: 'ended' };
   }
-  const due = run.status === 'sleeping' && run.wakeAt !== null && run.wakeAt <= runtime.clock.now();
+  const due = keepsWakeTime(run.status) && run.wakeAt !== null && run.wakeAt <= runtime.clock.now();
   if (!runnable(run) && !due) return { run, end: 'waiting' };
   const redact = runtime.redact ?? (<T>(value: T): T => value);
   const allowed = new Map(
@@ -117,6 +167,7 @@ async function openSlice(
     preparation: noPreparation(),
     starting: undefined,
     persistedContext: run.context === null ? '' : stableStringify(run.context),
+    collected: undefined,
   };
   try {
     slice.memory = await loadWorkingMemory(runtime, run);
@@ -154,6 +205,7 @@ async function startRun(slice: Slice): Promise<void> {
     recalled: preparation?.recalled ?? [],
     reusablePlan: preparation?.reusablePlan ? { ...preparation.reusablePlan } : null,
     learnedCosts: [...(preparation?.learnedCosts ?? new Map<string, number>())],
+    conversation: preparation?.conversation ?? null,
   };
   const events: EventPayload[] = [
     {
@@ -168,18 +220,23 @@ async function startRun(slice: Slice): Promise<void> {
   slice.starting = events.map(slice.clean);
 }
 
-/** The first step of a slice may have been interrupted: finish its journalled calls first. */
+/**
+ * The first step of a slice records the outcomes of the children the run waited for, then finishes an
+ * interrupted step's journalled calls, or else decides and acts.
+ */
 async function recoverOrDecide(slice: Slice): Promise<StepWork & { events: EventPayload[] }> {
   const step = slice.run.stepCount + 1;
+  const { collected } = slice;
+  slice.collected = undefined;
   const pending = await slice.runtime.toolCalls.pending(slice.run.orgId, slice.run.id, step);
-  if (pending.length === 0) return decideAndAct(slice, step);
-  const events: EventPayload[] = [{ type: 'step-start', step }];
+  if (pending.length === 0) return decideAndAct(slice, step, collected);
+  const events: EventPayload[] = [{ type: 'step-start', step }, ...(collected?.events ?? [])];
   const work = await recoverStep({
     setting: callSetting(slice, step),
     pending,
     allowed: slice.allowed,
     emit: emitter(slice, events),
-    work: emptyWork(slice),
+    work: { ...emptyWork(slice), ...(collected ? { rolledUp: collected.usage } : {}) },
   });
   return { ...work, events };
 }
@@ -214,36 +271,64 @@ const callSetting = (slice: Slice, step: number): CallSetting => ({
   lease: slice.options.lease,
   step,
   signal: slice.signal,
-  resultMaxChars: slice.options.resultMaxChars ?? 32_768,
+  resultMaxChars: resultMaxChars(slice.options),
 });
 
-/** Asks the brain for a decision and carries it out. */
-async function decideAndAct(slice: Slice, step: number): Promise<StepWork & { events: EventPayload[] }> {
+/**
+ * Asks the brain for a decision and carries it out. `collected` (the outcomes of the children the run
+ * waited for) opens the step, and the brain decides with them.
+ */
+async function decideAndAct(
+  slice: Slice,
+  step: number,
+  collected?: CollectedChildren,
+): Promise<StepWork & { events: EventPayload[] }> {
   const { runtime, options, signal } = slice;
-  const events: EventPayload[] = [{ type: 'step-start', step }];
+  const events: EventPayload[] = [{ type: 'step-start', step }, ...(collected?.events ?? [])];
   const emit = emitter(slice, events);
-  const work = emptyWork(slice);
+  const work: StepWork = { ...emptyWork(slice), ...(collected ? { rolledUp: collected.usage } : {}) };
   if (signal.aborted) {
     work.outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
     return { ...work, events };
   }
-  const decision = await decide(slice, step, emit);
+  const spent = collected && exceededBudget(slice.run.budgets, addUsage(slice.run.usage, collected.usage));
+  if (spent) {
+    // The children spent what the tree had: the run stops without asking the brain (and paying) again.
+    work.outcome = { kind: 'final', status: 'budget_exceeded', reason: `${spent}, counting its child runs` };
+    return { ...work, events };
+  }
+  const decision = asToolCalls(await decide(slice, step, emit, collected?.events ?? []));
   if (decision.brainState !== undefined) work.brainState = decision.brainState;
   work.outcome = outcomeOf({ decision });
   if (decision.kind !== 'act') return { ...work, events };
   const setting = callSetting(slice, step);
+  const limits = runtime.delegation ?? defaultDelegationLimits;
+  let delegations = 0;
   for (const [index, proposed] of decision.calls.entries()) {
     if (signal.aborted) break;
     const key = callKey(slice.run.id, step, index);
     const observed = observeCall(work.guard, proposed.tool, proposed.args);
     work.guard = observed.guard;
-    const prepared = prepareToolCall(proposed, {
+    let prepared = prepareToolCall(proposed, {
       key,
       allowed: slice.allowed,
       agent: options.agent,
       repeats: observed.repeats,
       loopGuardLimit: options.loopGuardLimit ?? 3,
     });
+    if (prepared.kind !== 'refused' && prepared.tool.name === delegateToolName) {
+      const refusal = delegationRefusal(slice.run, delegations, limits);
+      delegations += 1;
+      if (refusal)
+        prepared = {
+          kind: 'refused',
+          key,
+          tool: delegateToolName,
+          args: prepared.args,
+          error: refusal,
+          audit: false,
+        };
+    }
     if (prepared.kind === 'refused') {
       emit({ type: 'tool-call-start', step, callId: key, tool: prepared.tool, args: prepared.args });
       emit({
@@ -279,18 +364,29 @@ async function decideAndAct(slice: Slice, step: number): Promise<StepWork & { ev
       recordEarly: moreFollow,
     });
     collect(work, result, { tool: prepared.tool.name, step, callId: key }, emit);
-    if (work.outcome.kind !== 'continue') break;
+    if (!stepGoesOn(work.outcome)) break;
   }
   return { ...work, events };
 }
 
-/** The brain's decision, made storable; a brain failure is a value that fails the run. */
+/**
+ * The brain's decision, made storable; a brain failure is a value that fails the run. `opening` are
+ * events of this step the brain must see (the children's outcomes), folded into what it is shown.
+ */
 async function decide(
   slice: Slice,
   step: number,
   emit: (event: EventPayload) => void,
+  opening: readonly EventPayload[],
 ): Promise<BrainDecision> {
-  const { runtime, options, memory, preparation, run } = slice;
+  const { runtime, options, preparation, run } = slice;
+  const memory =
+    opening.length === 0
+      ? slice.memory
+      : foldEvents(
+          slice.memory,
+          opening.map((event, index) => ({ ...event, runId: run.id, seq: run.lastSeq + index + 2, at: 0 })),
+        );
   try {
     const decision = await runtime.brain.decide({
       run,
@@ -302,6 +398,7 @@ async function decide(
       reusablePlan: (preparation.reusablePlan ?? undefined) as ReusablePlan | undefined,
       learnedCosts: new Map(preparation.learnedCosts),
       brainState: run.brainState,
+      ...(preparation.conversation ? { conversation: preparation.conversation } : {}),
       emit,
       signal: slice.signal,
     });
@@ -347,6 +444,23 @@ async function requestApproval(
   });
 }
 
+/** The step that ends a run whose question was not answered within its wall-time budget. */
+function unansweredWork(slice: Slice): StepWork & { events: EventPayload[] } {
+  const { run } = slice;
+  const step = run.stepCount + 1;
+  const reason = `wall budget exhausted: the question was not answered within the ${run.budgets.maxWallMs ?? 0} ms the run had`;
+  return {
+    ...emptyWork(slice),
+    // The wait counts: the run's wall time runs from when it asked.
+    startedAt: run.updatedAt,
+    outcome: { kind: 'final', status: 'budget_exceeded', reason },
+    events: [
+      { type: 'step-start', step },
+      { type: 'error', step, code: 'input_timeout', message: reason },
+    ],
+  };
+}
+
 /** A step that fails the run at once (its state can no longer be read). */
 function failedWork(slice: Slice, error: AutonomaError): StepWork & { events: EventPayload[] } {
   const step = slice.run.stepCount + 1;
@@ -372,14 +486,29 @@ async function commitWork(
   const { run, options, runtime } = slice;
   const step = run.stepCount + 1;
   let outcome = work.outcome;
-  if (slice.signal.aborted && (outcome.kind === 'continue' || outcome.kind === 'interrupt')) {
+  if (slice.signal.aborted && outcome.kind !== 'final') {
     outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
   }
-  const usage = addStepUsage(run.usage, work.events, work.toolCalls, runtime.clock.now() - work.startedAt);
-  if (outcome.kind === 'continue') {
+  const usage = addStepUsage(
+    work.rolledUp ? addUsage(run.usage, work.rolledUp) : run.usage,
+    work.events,
+    work.toolCalls,
+    runtime.clock.now() - work.startedAt,
+  );
+  if (outcome.kind === 'continue' || outcome.kind === 'delegate') {
+    // Children's usage counts as the run's: a tree that spent its budget stops here.
     const exceeded = exceededBudget(run.budgets, usage);
     if (exceeded) outcome = { kind: 'final', status: 'budget_exceeded', reason: exceeded };
   }
+  const planned =
+    outcome.kind === 'delegate'
+      ? planChildren(run, step, outcome.tasks, {
+          usage,
+          now: runtime.clock.now(),
+          jobId: (childId) => (runtime.jobId ? runtime.jobId(run) : `job_${childId}`),
+        })
+      : undefined;
+  if (planned && outcome.kind === 'delegate') outcome = { ...outcome, tasks: planned.tasks };
   const status = statusAfter(outcome);
   const answer =
     outcome.kind === 'final' && outcome.answer !== undefined ? storableText(outcome.answer) : null;
@@ -387,6 +516,7 @@ async function commitWork(
     outcome.kind === 'final' && outcome.reason !== undefined ? storableText(outcome.reason) : null;
   const events: EventPayload[] = [
     ...work.events,
+    ...(planned?.events ?? []),
     ...budgetWarnings(run.budgets, run.usage, usage),
     { type: 'step-end', step, outcome, status },
   ];
@@ -401,9 +531,15 @@ async function commitWork(
       usage,
     });
   }
+  // A question waits at most for the rest of the wall-time budget: then the run is taken up to end it.
+  const deadline =
+    status === 'waiting_input' && run.budgets.maxWallMs !== undefined
+      ? runtime.clock.now() + Math.max(0, run.budgets.maxWallMs - usage.wallMs)
+      : undefined;
+  const wakeAt = outcome.kind === 'sleep' ? outcome.until : deadline;
   const yielding =
     (status === 'running' && (sliceEnds(options, taken) || options.drain?.aborted === true)) ||
-    (status === 'sleeping' && outcome.kind === 'sleep');
+    wakeAt !== undefined;
   await commit(slice, {
     events: events.map(slice.clean),
     status,
@@ -414,12 +550,13 @@ async function commitWork(
     ...(outcome.kind === 'final' ? { answer, reason } : {}),
     toolCalls: work.completions,
     ...(endsHere ? { finalize: true } : {}),
-    ...(outcome.kind === 'sleep' ? { wakeAt: outcome.until } : {}),
+    ...(wakeAt !== undefined ? { wakeAt } : {}),
+    ...(planned ? { children: planned.children } : {}),
     ...(yielding
       ? {
           enqueue: {
             jobId: runtime.jobId ? runtime.jobId(run) : `job_${run.id}_${run.lastSeq}`,
-            ...(outcome.kind === 'sleep' ? { runAt: outcome.until } : {}),
+            ...(wakeAt !== undefined ? { runAt: wakeAt } : {}),
           },
         }
       : {}),

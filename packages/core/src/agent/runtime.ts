@@ -3,8 +3,10 @@ import type { Clock } from '../clock.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
 import type { RunStore, ToolCallJournal } from '../ports/run-store.ts';
 import type { Agent } from '../protocol/agent.ts';
+import type { ConversationContext } from '../protocol/context.ts';
 import type { EventPayload, RecalledMemory, RunEvent } from '../protocol/events.ts';
 import type { Lease, Run } from '../protocol/run.ts';
+import type { DelegationLimits } from './delegation.ts';
 import type { ToolHost } from '../tools/registry.ts';
 
 /** What a run's start prepares for its decisions: recalled memories, a reusable plan, learned costs. */
@@ -14,6 +16,8 @@ export interface RunPreparation {
   learnedCosts: ReadonlyMap<string, number>;
   /** Events recorded with the start (e.g. `memory-recall`, a reuse `decision`). */
   events: EventPayload[];
+  /** The earlier turns of the conversation the run answers. */
+  conversation?: ConversationContext;
 }
 
 /** Observed outcome of one executed tool call, for learning. */
@@ -62,6 +66,8 @@ export interface AgentRuntime {
   workspaceOf?: (run: Run) => string;
   /** Ids for the run's outbox jobs. @default `job_<runId>_<lastSeq>` */
   jobId?: (run: Run) => string;
+  /** How deep delegation goes and how many children a step may start. @default defaultDelegationLimits */
+  delegation?: DelegationLimits;
 }
 
 /** Receives every event: stored ones after their step commits (with `seq`), `text-delta` as it happens. */

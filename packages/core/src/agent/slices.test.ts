@@ -4,7 +4,6 @@ import type { AgentSpecInput } from '../protocol/agent.ts';
 import { AgentSpec } from '../protocol/agent.ts';
 import type { RunEvent } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
-import { defineTool } from '../tools/define-tool.ts';
 import type { AnyTool } from '../tools/define-tool.ts';
 import { ToolRegistry } from '../tools/registry.ts';
 import { FixedClock } from '../testing/fixed-clock.ts';
@@ -12,10 +11,10 @@ import { ScriptedBrain } from '../testing/scripted-brain.ts';
 import type { ScriptedStep } from '../testing/scripted-brain.ts';
 import { recordingTool } from '../testing/fake-tools.ts';
 import { createInMemoryStores } from '../testing/in-memory-stores.ts';
-import { controlResult } from './control.ts';
+import { askUserTool, createDelegateTool } from '../tools/control-tools.ts';
+import { InMemoryAgentStore } from '../testing/in-memory-agent-store.ts';
 import { advanceRun } from './run-agent.ts';
 import type { AgentRuntime, RunHooks } from './runtime.ts';
-import { z } from 'zod';
 
 const act = (...calls: { tool: string; args: unknown }[]): BrainDecision => ({ kind: 'act', calls });
 const finish = (answer: string): BrainDecision => ({ kind: 'finish', status: 'succeeded', answer });
@@ -176,15 +175,17 @@ describe('a run advanced in slices', () => {
 
 describe('ways a step can end', () => {
   it('maps a brain that asks, delegates or sleeps to waiting states, persisted as step outcomes', async () => {
-    const asking = await fixture([{ kind: 'ask', question: 'which file?' }], []);
+    const asking = await fixture([{ kind: 'ask', question: 'which file?' }], [askUserTool]);
     expect((await asking.slice()).run.status).toBe('waiting_input');
     const asked = await asking.stores.runs.events('org_1', 'run_1');
     expect(asked.find((event) => event.type === 'step-end')).toMatchObject({
-      outcome: { kind: 'interrupt', on: 'input', question: 'which file?' },
+      outcome: { kind: 'interrupt', on: 'input', question: 'which file?', callId: 'run_1:1:0' },
     });
+    const agents = new InMemoryAgentStore();
+    await agents.upsert('org_1', AgentSpec.parse({ name: 'tester' }), { id: 'agt_1', now: 0 });
     const delegating = await fixture(
-      [{ kind: 'delegate', tasks: [{ goal: 'sub-goal', agent: 'helper' }] }],
-      [],
+      [{ kind: 'delegate', tasks: [{ goal: 'sub-goal' }] }],
+      [createDelegateTool(agents)],
     );
     expect((await delegating.slice()).run.status).toBe('waiting_children');
     const sleeping = await fixture(
@@ -202,18 +203,7 @@ describe('ways a step can end', () => {
   });
 
   it('maps a tool that hands control back (a question) to the same outcome, naming its call', async () => {
-    const askUser = defineTool({
-      name: 'ask_user',
-      description: 'asks',
-      input: z.strictObject({ question: z.string() }),
-      idempotent: true,
-      risk: 'low',
-      execute: async ({ question }) => controlResult({ kind: 'ask', question }),
-    });
-    const t = await fixture(
-      [act({ tool: 'ask_user', args: { question: 'ok to proceed?' } })],
-      [askUser as AnyTool],
-    );
+    const t = await fixture([act({ tool: 'ask_user', args: { question: 'ok to proceed?' } })], [askUserTool]);
     const result = await t.slice();
     expect(result.run.status).toBe('waiting_input');
     const end = (await t.stores.runs.events('org_1', 'run_1')).find((event) => event.type === 'step-end');
@@ -221,6 +211,70 @@ describe('ways a step can end', () => {
       outcome: { kind: 'interrupt', on: 'input', question: 'ok to proceed?', callId: 'run_1:1:0' },
     });
     expect(JSON.stringify(result.run.context)).toContain('"run_1:1:0":"ask_user"');
+  });
+
+  it('gives the answer to the brain, in a fresh slice, as the question’s result', async () => {
+    const t = await fixture(
+      [
+        act({ tool: 'ask_user', args: { question: 'which file?' } }),
+        (context) => {
+          const asked = context.transcript.find((entry) => entry.kind === 'assistant');
+          const answered = context.transcript.find((entry) => entry.kind === 'tool-result');
+          return finish(
+            `${asked?.kind === 'assistant' ? asked.calls[0]?.tool : '?'} → ${JSON.stringify(answered?.kind === 'tool-result' ? answered.result : null)}`,
+          );
+        },
+      ],
+      [askUserTool],
+    );
+    const asked = (await t.slice()).run;
+    // What the service's answer does: the call's result appended, the run queued, in one transition.
+    await t.stores.runs.transition(
+      'org_1',
+      'run_1',
+      { status: asked.status, version: asked.version },
+      {
+        status: 'queued',
+        now: t.clock.now(),
+        events: [
+          {
+            type: 'tool-call-end',
+            step: 1,
+            callId: 'run_1:1:0',
+            tool: 'ask_user',
+            ok: true,
+            result: { answer: 'notes.md' },
+            latencyMs: 5,
+            fromJournal: false,
+          },
+        ],
+      },
+    );
+    const done = await t.slice();
+    expect(done.run.answer).toBe('ask_user → {"answer":"notes.md"}');
+  });
+
+  it('waits for an answer until its wall-time budget runs out, then ends budget_exceeded', async () => {
+    const t = await fixture([act({ tool: 'ask_user', args: { question: 'still there?' } })], [askUserTool], {
+      budgets: { maxWallMs: 60_000 },
+    });
+    const asked = (await t.slice()).run;
+    expect(asked.status).toBe('waiting_input');
+    const deadline = asked.updatedAt + 60_000 - asked.usage.wallMs;
+    expect(asked.wakeAt).toBe(deadline);
+    // Its deadline job is written with the question.
+    expect(t.stores.runs.outbox()).toMatchObject([{ runId: 'run_1', runAt: deadline }]);
+    expect(await t.stores.runs.claimable({ now: deadline - 1, limit: 5 })).toHaveLength(0);
+    t.clock.advance(60_000);
+    expect((await t.stores.runs.claimable({ now: t.clock.now(), limit: 5 })).map((run) => run.id)).toEqual([
+      'run_1',
+    ]);
+    const ended = await t.slice();
+    expect(ended.run).toMatchObject({ status: 'budget_exceeded' });
+    expect(ended.run.reason).toContain('not answered');
+    expect(ended.run.usage.wallMs).toBeGreaterThanOrEqual(60_000);
+    const log = await t.stores.runs.events('org_1', 'run_1');
+    expect(log.find((event) => event.type === 'error')).toMatchObject({ code: 'input_timeout' });
   });
 
   it('ends needs_review when a journalled key meets other arguments, without running the call', async () => {

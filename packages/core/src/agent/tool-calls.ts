@@ -251,6 +251,7 @@ export async function executeCall(setting: CallSetting, call: CallToExecute): Pr
     call.args,
     {
       runId: run.id,
+      rootRunId: run.rootRunId,
       orgId: run.orgId,
       agentId: run.agentId,
       callId: call.key,

@@ -1,5 +1,5 @@
 import type { Agent } from '../protocol/agent.ts';
-import type { TranscriptEntry } from '../protocol/context.ts';
+import type { ConversationContext, TranscriptEntry } from '../protocol/context.ts';
 import type { DelegatedTask, EventPayload, RecalledMemory } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
 import type { ReusablePlan } from '../ports/learning-store.ts';
@@ -45,6 +45,8 @@ export interface BrainContext {
   learnedCosts: ReadonlyMap<string, number>;
   /** The brain's own state from the previous step. */
   brainState: unknown;
+  /** When the run answers a turn of a conversation: the turns before it (bounded, summarized). */
+  conversation?: ConversationContext;
   /** Records an event (decision, plan-update, model-call-*, text-delta) in the step. */
   emit(event: EventPayload): void;
   signal: AbortSignal;

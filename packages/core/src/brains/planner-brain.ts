@@ -5,6 +5,7 @@ import { describeOutcome, reaches } from '../planning/plan-execution.ts';
 import type { PlannerBrainOptions } from '../planning/planner-steps.ts';
 import { chooseTool, finish, makePlan, observe } from '../planning/planner-steps.ts';
 import { holds } from '../planning/tool-actions.ts';
+import { delegateSubGoals } from '../planning/delegation-steps.ts';
 import type { ActionContract } from '../tools/contract.ts';
 import type { Brain, BrainContext, BrainDecision } from './brain.ts';
 
@@ -28,12 +29,18 @@ export function createPlannerBrain(options: PlannerBrainOptions = {}): Brain {
       const contracts = new Map<string, ActionContract>(
         context.tools.flatMap((tool) => (tool.contract ? [[tool.name, tool.contract] as const] : [])),
       );
-      if (contracts.size === 0)
+      const delegation = delegateSubGoals(context, state, spec);
+      if (delegation) return delegation;
+      if (contracts.size === 0) {
+        // Its sub-goals may have made every fact true: nothing is left to plan.
+        if (state.pending === null && holds(state.facts, spec.facts))
+          return finish('succeeded', describeOutcome(spec.facts, state.done, context.transcript), state);
         return finish(
           'failed',
           'no allowed tool declares a planner contract (preconditions and effects)',
           state,
         );
+      }
       const replanReason = observe(context, state, contracts);
       if (holds(state.facts, spec.facts))
         return finish('succeeded', describeOutcome(spec.facts, state.done, context.transcript), state);

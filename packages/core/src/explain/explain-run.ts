@@ -1,3 +1,4 @@
+import { isControlResult } from '../agent/control.ts';
 import type { RunEvent } from '../protocol/events.ts';
 import type { Run } from '../protocol/run.ts';
 import type { ExplainedDelegation, ExplainedStep, Explanation, ExplanationSummary } from './explanation.ts';
@@ -63,11 +64,18 @@ export function explainRun(run: Run, events: readonly RunEvent[]): Explanation {
         stepOf(event.step).calls.push({ callId: event.callId, tool: event.tool, args: event.args, ok: null });
         break;
       case 'tool-call-end': {
-        const step = stepOf(event.step);
-        let call = step.calls.find((candidate) => candidate.callId === event.callId && candidate.ok === null);
+        // A call that handed control back (a delegation, a question) gets its real result in a later
+        // step: it is shown where it was made.
+        let call =
+          stepOf(event.step).calls.find(
+            (candidate) => candidate.callId === event.callId && candidate.ok === null,
+          ) ??
+          [...steps.values()]
+            .flatMap((step) => step.calls)
+            .find((candidate) => candidate.callId === event.callId && isControlResult(candidate.result));
         if (!call) {
           call = { callId: event.callId, tool: event.tool, ok: null };
-          step.calls.push(call);
+          stepOf(event.step).calls.push(call);
         }
         Object.assign(call, {
           ok: event.ok,

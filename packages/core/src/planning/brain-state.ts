@@ -24,6 +24,8 @@ export const PlannerState = z.object({
   pending: z.object({ tool: z.string(), step: z.number().int() }).nullable(),
   /** Id of the reusable plan being followed, if any. */
   reusedPlanId: z.string().nullable(),
+  /** The step that delegated the goal spec's sub-goals, and whether their outcomes were read. */
+  delegated: z.object({ step: z.number().int(), settled: z.boolean() }).nullable().default(null),
 });
 /** The planner brain's state. */
 export type PlannerState = z.infer<typeof PlannerState>;
@@ -40,6 +42,7 @@ export const initialPlannerState = (): PlannerState => ({
   replans: 0,
   pending: null,
   reusedPlanId: null,
+  delegated: null,
 });
 
 /**

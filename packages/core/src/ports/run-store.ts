@@ -30,6 +30,12 @@ export interface NewRun {
   orgId: string;
   agentId: string;
   parentRunId?: string | null;
+  /** How deep in a delegation tree. @default 0 */
+  depth?: number;
+  /** The first run of its delegation tree. @default the run itself */
+  rootRunId?: string;
+  /** The conversation whose turn it answers. */
+  conversationId?: string | null;
   goal: Goal;
   priority?: Priority;
   budgets: Budgets;
@@ -38,8 +44,27 @@ export interface NewRun {
   now: number;
   /** When set, a second create with the same key (per org) returns the first run instead. */
   idempotencyKey?: string;
+  /**
+   * A hash of the request that carried `idempotencyKey`, stored with the run; a later create with the
+   * same key gets it back (`CreatedRun.idempotencyHash`) to tell a retry from a different request.
+   */
+  idempotencyHash?: string;
+  /**
+   * Keys expire: a run created before this time no longer holds its key, and the key starts a new run.
+   * @default keys never expire
+   */
+  idempotencyNotBefore?: number;
   /** Writes the run's first job in the same transaction. Absent: the creator advances it itself. */
   enqueue?: Enqueue;
+}
+
+/** The result of {@link RunStore.create}. */
+export interface CreatedRun {
+  run: Run;
+  /** False when the id or the idempotency key already named a run: `run` is that run. */
+  created: boolean;
+  /** When not created through an idempotency key: the request hash stored with the existing run. */
+  idempotencyHash?: string | null;
 }
 
 /** Filters for listing runs. Newest first; `before` is a cursor (a run id). */
@@ -48,6 +73,7 @@ export interface RunFilter {
   status?: RunStatus[];
   agentId?: string;
   parentRunId?: string;
+  conversationId?: string;
   limit?: number;
   before?: string;
 }
@@ -82,7 +108,10 @@ export interface StepCommit {
   reason?: string | null;
   /** Tool calls finished in this step. */
   toolCalls?: ToolCallCompletion[];
-  /** When the run sleeps: the time it becomes runnable again (ignored, and cleared, for any other status). */
+  /**
+   * When the run sleeps: the time it becomes runnable again; when it waits for an answer: when its
+   * wall-time budget runs out. Ignored, and cleared, for any other status.
+   */
   wakeAt?: number | null;
   /** The run needs another slice (it yields while runnable): its next job, in the same transaction. */
   enqueue?: Enqueue;
@@ -91,6 +120,11 @@ export interface StepCommit {
    * reflection to wait for — so the run is finalized in the same statement.
    */
   finalize?: boolean;
+  /**
+   * Child runs the step delegated to (status `waiting_children`): created in the same transaction, each
+   * with its job, and counted as the run's open children. A child whose id exists is not created again.
+   */
+  children?: NewRun[];
   now: number;
   /** Extends the lease to this time, once less than half of the current lease remains. */
   leaseExpiresAt: number;
@@ -100,6 +134,8 @@ export interface StepCommit {
 export interface CommitResult {
   run: Run;
   events: RunEvent[];
+  /** Descendants a cascading cancel ended (see {@link Transition.cascade}). */
+  cascaded?: string[];
 }
 
 /** Why a lease could not be taken. */
@@ -151,15 +187,22 @@ export interface Transition {
   events?: EventPayload[];
   /** The change makes the run runnable: its job, in the same transaction. */
   enqueue?: Enqueue;
+  /**
+   * With a `cancelled` status: every unfinished descendant (children, their children…) is cancelled in
+   * the same transaction, with the same reason. Their ids are returned in `cascaded`.
+   */
+  cascade?: boolean;
 }
 
 /**
  * Runs and their event log. Every read and write names the organization: a run of another
  * organization reads as not found. Every change of a run is a compare-and-set on `(status, version)`
- * or fenced by the lease epoch; a terminal run never changes state again.
+ * or fenced by the lease epoch; a terminal run never changes state again. When a child run ends (its
+ * terminal commit or transition), its parent's count of open children drops in the same transaction;
+ * the last one makes a parent in `waiting_children` `queued`, with its job.
  */
 export interface RunStore {
-  create(run: NewRun): Promise<{ run: Run; created: boolean }>;
+  create(run: NewRun): Promise<CreatedRun>;
   get(orgId: string, id: string): Promise<Run | undefined>;
   list(filter: RunFilter): Promise<Run[]>;
   /**
@@ -189,7 +232,7 @@ export interface RunStore {
   /** Events of a run in `seq` order, after `afterSeq`, at most `limit`. */
   events(orgId: string, runId: string, afterSeq?: number, limit?: number): Promise<RunEvent[]>;
   /**
-   * Runs a process may take up now: runnable (`queued`, `running`, or `sleeping` whose wake time has
+   * Runs a process may take up now: runnable (`queued`, `running`, or `sleeping` or `waiting_input` whose wake time has
    * come) with no live lease; highest priority first, then oldest. Filtered before the limit.
    */
   claimable(query: ClaimQuery): Promise<Run[]>;

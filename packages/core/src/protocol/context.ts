@@ -56,13 +56,27 @@ export const RunContext = z.object({
 export type RunContext = z.infer<typeof RunContext>;
 
 /**
+ * The earlier turns of the conversation a run answers (ARCHITECTURE §3): the most recent ones as they
+ * were, the older ones summarized, so that what the brain sees stays bounded however long the thread.
+ */
+export const ConversationContext = z.object({
+  /** What the turns before `turns` said, summarized; null when every earlier turn is in `turns`. */
+  summary: z.string().nullable(),
+  /** Earlier turns, oldest first: the user's message and the agent's answer (null when it had none). */
+  turns: z.array(z.object({ user: z.string(), agent: z.string().nullable(), status: z.string() })),
+});
+/** A conversation's earlier turns, as a run of it sees them. */
+export type ConversationContext = z.infer<typeof ConversationContext>;
+
+/**
  * What the run's start (step 0) prepared for its decisions: recalled memories, a reusable plan, learned
- * costs. Persisted once (`runs.preparation`), never recomputed by a later slice.
+ * costs, the conversation so far. Persisted once (`runs.preparation`), never recomputed by a later slice.
  */
 export const RunPreparationState = z.object({
   recalled: z.array(RecalledMemory),
   reusablePlan: CarriedPlan.nullable(),
   learnedCosts: z.array(z.tuple([z.string(), z.number()])),
+  conversation: ConversationContext.nullable().default(null),
 });
 /** A run's persisted preparation. */
 export type RunPreparationState = z.infer<typeof RunPreparationState>;

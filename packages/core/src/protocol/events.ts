@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunStatus, TerminalStatus, Usage } from './run.ts';
+import { Budgets, GoalSpec, RunStatus, TerminalStatus, Usage } from './run.ts';
 
 const TokenUsage = z.object({
   inputTokens: z.number().int().nonnegative(),
@@ -33,8 +33,18 @@ export type RecalledMemory = z.infer<typeof RecalledMemory>;
 /** A sub-goal handed to a child run. */
 export const DelegatedTask = z.object({
   goal: z.string().min(1),
-  /** The child's agent. @default the parent's agent */
+  /** The child's agent, by name. @default the parent's agent */
   agent: z.string().optional(),
+  /** The child's agent id, once resolved (the `delegate` tool resolves it). */
+  agentId: z.string().optional(),
+  /** The child's formal goal, when it has one (a planner's sub-goal). */
+  spec: GoalSpec.optional(),
+  /** Budgets asked for the child; the loop carves them from what the parent has left. */
+  budgets: Budgets.optional(),
+  /** The `delegate` call that created the child (its result is the child's outcome). */
+  callId: z.string().optional(),
+  /** The child run, derived from `callId` (so a retried step never creates a second child). */
+  childRunId: z.string().optional(),
 });
 /** A delegated sub-goal. */
 export type DelegatedTask = z.infer<typeof DelegatedTask>;

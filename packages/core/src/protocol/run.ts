@@ -72,10 +72,27 @@ export const emptyUsage = (): Usage => ({
 /** Largest goal text accepted, in characters. */
 export const maxGoalLength = 20_000;
 
-/** A formal goal: facts to make true, plus named inputs the actions may use. */
+/**
+ * A sub-goal a goal spec hands to a specialist agent: a child run with its own spec (its facts, and
+ * the parent's inputs overridden by its own). When it succeeds, its facts hold for the parent too.
+ */
+export const SubGoal = z.strictObject({
+  agent: z.string().min(1),
+  goal: z.string().trim().min(1).max(maxGoalLength),
+  facts: z.array(z.string().min(1)).min(1),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+});
+/** A sub-goal. */
+export type SubGoal = z.infer<typeof SubGoal>;
+
+/**
+ * A formal goal: facts to make true, plus named inputs the actions may use, and optionally sub-goals
+ * for specialist agents, delegated first (in parallel).
+ */
 export const GoalSpec = z.strictObject({
   facts: z.array(z.string().min(1)).min(1),
   inputs: z.record(z.string(), z.unknown()).default({}),
+  delegate: z.array(SubGoal).min(1).optional(),
 });
 /** A formal goal spec. */
 export type GoalSpec = z.infer<typeof GoalSpec>;
@@ -113,6 +130,12 @@ export interface Run {
   orgId: string;
   agentId: string;
   parentRunId: string | null;
+  /** 0 for a run started by a user or a schedule; a child run is one deeper than its parent. */
+  depth: number;
+  /** The first run of its delegation tree (its own id for a run no run delegated). */
+  rootRunId: string;
+  /** The conversation whose turn this run answers, if any. */
+  conversationId: string | null;
   goal: Goal;
   status: RunStatus;
   /** Incremented on every committed change; the compare-and-set token. */
@@ -144,7 +167,10 @@ export interface Run {
   leaseOwner: string | null;
   leaseEpoch: number;
   leaseExpiresAt: number | null;
-  /** When a sleeping run becomes runnable again. */
+  /**
+   * When a sleeping run becomes runnable again; for a run waiting for an answer, when its wall-time
+   * budget runs out (it then ends `budget_exceeded`). Null otherwise.
+   */
   wakeAt: number | null;
   createdAt: number;
   updatedAt: number;
@@ -166,5 +192,9 @@ export interface Lease {
  * True when no one holds the run's lease at `now`: never taken, released, or expired. The SQL run store
  * tests the same condition with `leaseFree` (platform `store/repositories/run-rows.ts`).
  */
+/** True when a run with a wake time has a use for it: sleeping, or waiting for an answer until then. */
+export const keepsWakeTime = (status: RunStatus): boolean =>
+  status === 'sleeping' || status === 'waiting_input';
+
 export const leaseIsFree = (run: Pick<Run, 'leaseOwner' | 'leaseExpiresAt'>, now: number): boolean =>
   run.leaseOwner === null || run.leaseExpiresAt === null || run.leaseExpiresAt < now;

@@ -3,6 +3,7 @@ import type {
   AcquireLease,
   ClaimQuery,
   CommitResult,
+  CreatedRun,
   Enqueue,
   LeaseRefusal,
   NewRun,
@@ -16,6 +17,7 @@ import { isEphemeral, type EventPayload, type RunEvent } from '../protocol/event
 import {
   emptyUsage,
   isTerminal,
+  keepsWakeTime,
   leaseIsFree,
   type Lease,
   type Run,
@@ -56,14 +58,17 @@ export interface OutboxEntry extends Enqueue {
 const runnableNow = (run: Run, now: number): boolean =>
   run.status === 'queued' ||
   run.status === 'running' ||
-  (run.status === 'sleeping' && run.wakeAt !== null && run.wakeAt <= now);
+  (keepsWakeTime(run.status) && run.wakeAt !== null && run.wakeAt <= now);
 
 /** An in-memory {@link RunStore} with the same compare-and-set and fencing rules as the SQL store. */
 export class InMemoryRunStore implements RunStore {
   readonly #runs = new Map<string, Run>();
   readonly #events = new Map<string, RunEvent[]>();
-  readonly #idempotency = new Map<string, string>();
+  /** `org \u0001 key` → the run holding the key and the hash of the request that carried it. */
+  readonly #idempotency = new Map<string, { runId: string; hash: string | null }>();
   readonly #outbox: OutboxEntry[] = [];
+  /** Open children per parent run (the SQL stores' `runs.children_open`). */
+  readonly #childrenOpen = new Map<string, number>();
   #onCommit: ((runId: string, commit: StepCommit) => void) | undefined;
 
   /** Lets the journal apply a step's tool-call completions atomically with the commit. */
@@ -116,23 +121,55 @@ export class InMemoryRunStore implements RunStore {
   #enqueue(run: Run, enqueue: Enqueue | undefined): void {
     if (enqueue === undefined) return;
     // Nothing takes jobs from this outbox, so every entry is pending: like the SQL stores' one pending
-    // job per dedupe key (`run:<id>`), a run that already has one gets no second.
-    if (this.#outbox.some((entry) => entry.jobId === enqueue.jobId || entry.runId === run.id)) return;
-    this.#outbox.push({ ...enqueue, runId: run.id, orgId: run.orgId });
+    // job per dedupe key (`run:<id>`), a run that already has one gets no second, but that one is due
+    // at the earlier of the two times.
+    const pending = this.#outbox.find((entry) => entry.jobId === enqueue.jobId || entry.runId === run.id);
+    if (pending === undefined) {
+      this.#outbox.push({ ...enqueue, runId: run.id, orgId: run.orgId });
+      return;
+    }
+    if (pending.runAt !== undefined) {
+      if (enqueue.runAt === undefined) delete pending.runAt;
+      else pending.runAt = Math.min(pending.runAt, enqueue.runAt);
+    }
   }
 
-  async create(input: NewRun): Promise<{ run: Run; created: boolean }> {
+  async create(input: NewRun): Promise<CreatedRun> {
+    return this.#create(input);
+  }
+
+  /** Creates a run at once (a step commit creates its children with no await in between). */
+  #create(input: NewRun): CreatedRun {
     refuseUnstorable(input);
     const key =
       input.idempotencyKey === undefined ? undefined : `${input.orgId}\u0001${input.idempotencyKey}`;
-    const existingId = key === undefined ? undefined : this.#idempotency.get(key);
-    const existing = this.#runs.get(existingId ?? input.id);
-    if (existing !== undefined) return { run: copy(existing), created: false };
+    let holder = key === undefined ? undefined : this.#idempotency.get(key);
+    const holderRun = holder === undefined ? undefined : this.#runs.get(holder.runId);
+    if (
+      key !== undefined &&
+      holderRun !== undefined &&
+      input.idempotencyNotBefore !== undefined &&
+      holderRun.createdAt < input.idempotencyNotBefore
+    ) {
+      // The key expired: it starts a new run.
+      this.#idempotency.delete(key);
+      holder = undefined;
+    }
+    const existing = this.#runs.get(holder?.runId ?? input.id);
+    if (existing !== undefined)
+      return {
+        run: copy(existing),
+        created: false,
+        ...(holder === undefined ? {} : { idempotencyHash: holder.hash }),
+      };
     const run: Run = {
       id: input.id,
       orgId: input.orgId,
       agentId: input.agentId,
       parentRunId: input.parentRunId ?? null,
+      depth: input.depth ?? 0,
+      rootRunId: input.rootRunId ?? input.id,
+      conversationId: input.conversationId ?? null,
       goal: copy(input.goal),
       status: 'queued',
       version: 0,
@@ -157,7 +194,7 @@ export class InMemoryRunStore implements RunStore {
       finalizedAt: null,
     };
     this.#runs.set(run.id, run);
-    if (key !== undefined) this.#idempotency.set(key, run.id);
+    if (key !== undefined) this.#idempotency.set(key, { runId: run.id, hash: input.idempotencyHash ?? null });
     this.#enqueue(run, input.enqueue);
     return { run: copy(run), created: true };
   }
@@ -177,6 +214,7 @@ export class InMemoryRunStore implements RunStore {
           (filter.status === undefined || filter.status.length === 0 || filter.status.includes(run.status)) &&
           (filter.agentId === undefined || run.agentId === filter.agentId) &&
           (filter.parentRunId === undefined || run.parentRunId === filter.parentRunId) &&
+          (filter.conversationId === undefined || run.conversationId === filter.conversationId) &&
           (filter.before === undefined || (cursor !== undefined && newestFirst(cursor, run) < 0)),
       )
       .sort(newestFirst)
@@ -199,10 +237,54 @@ export class InMemoryRunStore implements RunStore {
     if (next.reason !== undefined) run.reason = next.reason;
     if (next.answer !== undefined) run.answer = next.answer;
     run.updatedAt = next.now;
+    if (!keepsWakeTime(next.status)) run.wakeAt = null;
     if (isTerminal(next.status)) run.endedAt = next.now;
     const appended = this.#append(run, next.events ?? [], next.now);
     this.#enqueue(run, next.enqueue);
-    return { run: copy(run), events: appended };
+    const cascaded =
+      next.cascade === true && next.status === 'cancelled' ? this.#cancelDescendants(run, next) : undefined;
+    if (isTerminal(next.status)) this.#childEnded(run, next.now);
+    return { run: copy(run), events: appended, ...(cascaded ? { cascaded } : {}) };
+  }
+
+  /** Cancels every unfinished descendant of `root`, with the same reason. */
+  #cancelDescendants(root: Run, next: Transition): string[] {
+    const cancelled: string[] = [];
+    const parents = [root.id];
+    while (parents.length > 0) {
+      const parentId = parents.shift();
+      for (const run of this.#runs.values()) {
+        if (run.parentRunId !== parentId || run.orgId !== root.orgId) continue;
+        parents.push(run.id);
+        if (isTerminal(run.status)) continue;
+        run.status = 'cancelled';
+        run.version += 1;
+        run.reason = next.reason ?? 'cancelled with its parent';
+        run.wakeAt = null;
+        run.updatedAt = next.now;
+        run.endedAt = next.now;
+        cancelled.push(run.id);
+      }
+    }
+    return cancelled;
+  }
+
+  /**
+   * A child ended: its parent has one open child fewer, and the last one makes a parent waiting for
+   * its children runnable, with its job (as in the same transaction in the SQL stores).
+   */
+  #childEnded(child: Run, now: number): void {
+    if (child.parentRunId === null) return;
+    const open = this.#childrenOpen.get(child.parentRunId) ?? 0;
+    const parent = this.#runs.get(child.parentRunId);
+    if (open <= 0 || parent === undefined || parent.orgId !== child.orgId) return;
+    this.#childrenOpen.set(parent.id, open - 1);
+    parent.version += 1;
+    parent.updatedAt = Math.max(parent.updatedAt, now);
+    if (open === 1 && parent.status === 'waiting_children') {
+      parent.status = 'queued';
+      this.#enqueue(parent, { jobId: `job_wake_${parent.id}_${child.id}` });
+    }
   }
 
   async acquireLease(orgId: string, id: string, options: AcquireLease): Promise<Lease | LeaseRefusal> {
@@ -251,7 +333,7 @@ export class InMemoryRunStore implements RunStore {
     if (commit.preparation !== undefined) run.preparation = copy(commit.preparation);
     if (commit.answer !== undefined) run.answer = commit.answer;
     if (commit.reason !== undefined) run.reason = commit.reason;
-    run.wakeAt = commit.status === 'sleeping' ? (commit.wakeAt ?? null) : null;
+    run.wakeAt = keepsWakeTime(commit.status) ? (commit.wakeAt ?? null) : null;
     run.updatedAt = commit.now;
     // Extended only once half of the lease is used, like the SQL stores.
     const renewBelow = commit.now + Math.floor((commit.leaseExpiresAt - commit.now) / 2);
@@ -261,6 +343,11 @@ export class InMemoryRunStore implements RunStore {
     if (isTerminal(commit.status) && commit.finalize === true) run.finalizedAt = commit.now;
     const appended = this.#append(run, commit.events, commit.now);
     this.#enqueue(run, commit.enqueue);
+    if (commit.children !== undefined && commit.children.length > 0) {
+      for (const child of commit.children) if (!this.#runs.has(child.id)) this.#create(child);
+      this.#childrenOpen.set(run.id, commit.children.length);
+    }
+    if (isTerminal(commit.status)) this.#childEnded(run, commit.now);
     this.#onCommit?.(run.id, commit);
     return { run: copy(run), events: appended };
   }

@@ -3,6 +3,8 @@ import { InMemoryAuditLog, InMemoryOrganizationStore, InMemorySettingsStore } fr
 import { InMemoryPlanStore, InMemoryStatsStore } from './in-memory-learning-store.ts';
 import { InMemoryMemoryStore } from './in-memory-memory-store.ts';
 import { InMemoryRunStore } from './in-memory-run-store.ts';
+import { InMemoryScheduleStore } from './in-memory-schedule-store.ts';
+import { InMemoryConversationStore } from './in-memory-conversation-store.ts';
 import { InMemoryToolCallJournal } from './in-memory-tool-call-journal.ts';
 
 /** Every store port, in memory; the same shape as the platform's `Database.stores`. */
@@ -16,6 +18,8 @@ export interface InMemoryStores {
   audit: InMemoryAuditLog;
   settings: InMemorySettingsStore;
   organizations: InMemoryOrganizationStore;
+  schedules: InMemoryScheduleStore;
+  conversations: InMemoryConversationStore;
 }
 
 /** Fresh in-memory stores (the journal is fenced by the run store's leases). */
@@ -31,5 +35,7 @@ export function createInMemoryStores(): InMemoryStores {
     audit: new InMemoryAuditLog(),
     settings: new InMemorySettingsStore(),
     organizations: new InMemoryOrganizationStore(),
+    schedules: new InMemoryScheduleStore(),
+    conversations: new InMemoryConversationStore(),
   };
 }

@@ -7,4 +7,6 @@ export { InMemoryAgentStore } from './in-memory-agent-store.ts';
 export { InMemoryMemoryStore, cosineSimilarity } from './in-memory-memory-store.ts';
 export { InMemoryStatsStore, InMemoryPlanStore } from './in-memory-learning-store.ts';
 export { InMemoryAuditLog, InMemoryOrganizationStore, InMemorySettingsStore } from './in-memory-audit-log.ts';
+export { InMemoryScheduleStore } from './in-memory-schedule-store.ts';
+export { InMemoryConversationStore } from './in-memory-conversation-store.ts';
 export { createInMemoryStores, type InMemoryStores } from './in-memory-stores.ts';

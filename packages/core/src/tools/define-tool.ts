@@ -6,6 +6,8 @@ import type { ActionContract } from './contract.ts';
 /** What a tool receives besides its input. */
 export interface ToolContext {
   runId: string;
+  /** The first run of the run's delegation tree (`runId` itself for a run no run delegated). */
+  rootRunId: string;
   orgId: string;
   agentId: string;
   /** The idempotency key of this call: `runId:stepSeq:callIndex`. Stable across retries and resumes. */

@@ -18,7 +18,11 @@ export const defaultInstructions =
 export function buildModelPrompt(context: BrainContext): ModelPrompt {
   return {
     instructions: buildInstructions(context),
-    messages: [goalMessage(context), ...transcriptMessages(context.transcript)],
+    messages: [
+      ...conversationMessages(context),
+      goalMessage(context),
+      ...transcriptMessages(context.transcript),
+    ],
     tools: buildTools(context),
   };
 }
@@ -55,8 +59,30 @@ function buildInstructions(context: BrainContext): string {
   return sections.join('\n\n');
 }
 
+/**
+ * The conversation's earlier turns, when the run answers one: its summary, then each turn as the
+ * user's message and the agent's answer, so the model sees the thread as a thread.
+ */
+function conversationMessages(context: BrainContext): ModelMessage[] {
+  const conversation = context.conversation;
+  if (!conversation) return [];
+  const messages: ModelMessage[] = [];
+  if (conversation.summary)
+    messages.push({ role: 'user', content: `Earlier in this conversation (summary): ${conversation.summary}` });
+  for (const turn of conversation.turns) {
+    messages.push({ role: 'user', content: turn.user });
+    messages.push({
+      role: 'assistant',
+      content: turn.agent ?? `(no answer: that turn ended ${turn.status})`,
+    });
+  }
+  return messages;
+}
+
 function goalMessage(context: BrainContext): ModelMessage {
   const { goal } = context.run;
+  // In a conversation, the run's goal is the user's latest message: it reads as one.
+  if (context.conversation && !goal.spec) return { role: 'user', content: goal.text };
   const parts = [`Goal: ${goal.text}`];
   if (goal.spec) {
     parts.push(`Facts to make true: ${goal.spec.facts.join('; ')}`);

@@ -10,6 +10,10 @@ interface GlobalFlags {
   model?: string;
   config?: string;
   logLevel?: string;
+  server?: string;
+  /** `serve`'s own flags. */
+  port?: string;
+  host?: string;
 }
 
 /** Loads the configuration from the command's global flags, the environment and the config file. */
@@ -20,6 +24,9 @@ export function configFor(command: Command): LoadedConfig {
     databaseUrl: flags.databaseUrl,
     model: flags.model,
     logLevel: flags.logLevel,
+    server: flags.server,
+    port: flags.port,
+    host: flags.host,
   };
   return loadConfig({
     flags: values,

@@ -2,13 +2,20 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../version.ts';
 import { registerAgents } from './commands/agents.ts';
 import { registerApprovals } from './commands/approvals.ts';
+import { registerAudit } from './commands/audit.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerExplain } from './commands/explain.ts';
+import { registerJobs } from './commands/jobs.ts';
 import { registerMemory } from './commands/memory.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerSchedules } from './commands/schedules.ts';
+import { registerWorker } from './commands/worker.ts';
+import { registerWorkers } from './commands/workers.ts';
 
 /**
  * Builds the `autonoma` command tree. Command definitions load no command's code: each action imports
@@ -23,6 +30,7 @@ export function buildProgram(): Command {
     .option('--model <provider:model>', 'model for the model brain (AUTONOMA_MODEL)')
     .option('--config <file>', 'configuration file (default ./autonoma.config.json)')
     .option('--log-level <level>', 'log level (LOG_LEVEL)')
+    .option('--server <url>', 'talk to an Autonoma server instead of the local store (AUTONOMA_SERVER)')
     .showHelpAfterError('(run autonoma --help for usage)')
     .exitOverride();
   program.configureOutput({
@@ -33,10 +41,17 @@ export function buildProgram(): Command {
   registerAgents(program);
   registerApprovals(program);
   registerMigrate(program);
+  registerBackup(program);
   registerDoctor(program);
   registerExplain(program);
   registerReplay(program);
   registerMemory(program);
+  registerServe(program);
+  registerAudit(program);
+  registerSchedules(program);
+  registerWorker(program);
+  registerWorkers(program);
+  registerJobs(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

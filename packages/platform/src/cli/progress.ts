@@ -1,4 +1,5 @@
 import type { RunEvent, Usage } from '@autonoma/core';
+import { controlOf } from '@autonoma/core';
 import type { Output } from './output.ts';
 
 const short = (value: unknown, max = 80): string => {
@@ -29,10 +30,19 @@ export function describeEvent(event: RunEvent): string | undefined {
         : `  model ${event.model}: ${event.usage.inputTokens}+${event.usage.outputTokens} tokens, $${event.costUsd.toFixed(4)}, ${Math.round(event.latencyMs)} ms`;
     case 'tool-call-start':
       return `  → ${event.tool} ${short(event.args)}`;
-    case 'tool-call-end':
+    case 'tool-call-end': {
+      const control = event.ok ? controlOf(event.result) : undefined;
+      // A call that handed control back: its outcome comes later (the children's, the user's answer).
+      if (control?.kind === 'delegate') return undefined;
+      if (control?.kind === 'ask') return `  ? ${control.question}`;
       return event.ok
         ? `  ← ${event.tool} ok${event.fromJournal ? ' (from journal)' : ''} ${short(event.result, 100)}`
         : `  ← ${event.tool} error ${event.error?.code ?? ''}: ${short(event.error?.message ?? '', 120)}`;
+    }
+    case 'delegate-start':
+      return `  ⇉ delegated to ${event.agent}: ${short(event.goal, 60)} (run ${event.childRunId})`;
+    case 'delegate-end':
+      return `  ⇇ run ${event.childRunId} ${event.status}${event.answer ? `: ${short(event.answer, 80)}` : ''}`;
     case 'approval-request':
       return `  ⏸ approval needed for ${event.tool} (${event.callId}): ${event.reason}`;
     case 'approval-resolve':
@@ -59,6 +69,8 @@ export function describeEvent(event: RunEvent): string | undefined {
  * step, tool calls, tokens and cost.
  */
 export function createProgress(output: Output): { sink: (event: RunEvent) => void; done: () => void } {
+  /** The run being followed (the first seen); the runs it delegated to are shown indented, by id. */
+  let root: string | undefined;
   let step = 0;
   let toolCalls = 0;
   let tokens = 0;
@@ -83,7 +95,9 @@ export function createProgress(output: Output): { sink: (event: RunEvent) => voi
         process.stderr.write('\n');
         streaming = false;
       }
-      if (event.type === 'step-start') step = event.step;
+      root ??= event.runId;
+      const child = event.runId !== root;
+      if (event.type === 'step-start' && !child) step = event.step;
       if (event.type === 'tool-call-end') toolCalls += 1;
       if (event.type === 'model-call-end') {
         tokens += event.usage.inputTokens + event.usage.outputTokens;
@@ -92,7 +106,7 @@ export function createProgress(output: Output): { sink: (event: RunEvent) => voi
       const line = describeEvent(event);
       if (line === undefined) return;
       clearStatus();
-      output.err(line);
+      output.err(child ? `    │ ${event.runId.slice(-8)} ${line}` : line);
       if (output.tty) process.stderr.write(status());
     },
     done() {

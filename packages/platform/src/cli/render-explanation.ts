@@ -76,6 +76,14 @@ export function renderExplanation(explanation: Explanation): string[] {
     }
     for (const approval of step.approvals)
       lines.push(`  approval requested for ${approval.tool} (${approval.callId}): ${approval.reason}`);
+    for (const delegation of step.delegations) {
+      lines.push(
+        `  delegated to ${delegation.agent} (run ${delegation.childRunId}): ${clip(delegation.goal, 80)} → ${delegation.status ?? 'running'}`,
+      );
+      // The child's own decisions, under the step that delegated to it.
+      const child = explanation.children.find((candidate) => candidate.run.id === delegation.childRunId);
+      if (child) for (const line of renderExplanation(child)) lines.push(`    │ ${line}`);
+    }
     for (const error of step.errors) lines.push(`  error ${error.code}: ${clip(error.message, 120)}`);
     if (step.outcome) lines.push(`  outcome: ${outcomeText(step.outcome)}`);
   }

@@ -25,8 +25,8 @@ export const ConfigSchema = z.strictObject({
   databaseUrl: z.string().optional(),
   /** Redis URL (cluster mode). */
   redisUrl: z.string().optional(),
-  /** @default 8080 */
-  port: integer(1, 65535).default(8080),
+  /** TCP port of `autonoma serve` (0: any free port). @default 8080 */
+  port: integer(0, 65535).default(8080),
   /** @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
   /** `<provider>:<model>`. Absent: the offline planner brain. */
@@ -54,10 +54,61 @@ export const ConfigSchema = z.strictObject({
    * then see the whole host, Autonoma's home included. @default false
    */
   allowUnsandboxed: flag.default(false),
+  /**
+   * How deep runs may delegate: a run at this depth cannot start children (a user's run is at depth 0).
+   * Also what stops an agent that delegates to itself in a cycle. @default 3
+   */
+  maxDelegationDepth: integer(0, 20).default(3),
+  /** Child runs one step may start. @default 10 */
+  maxChildrenPerStep: integer(1, 100).default(10),
+  /**
+   * How long a run's lease lasts without renewal (renewed every third of it). A process that dies
+   * holding it blocks the run this long unless it is known dead sooner (same host, or a worker whose
+   * registry heartbeat stopped). @default 30000; `autonoma worker`: 10000
+   */
+  leaseTtlMs: integer(1000, 3_600_000).optional(),
+  /** Steps a worker advances a run by before it yields the run back to the queue. @default 8 */
+  sliceSteps: integer(1, 10_000).default(8),
+  /** An organization's cap on runs in flight (jobs sent or active) unless it sets its own. @default 100 */
+  orgMaxRunsInFlight: integer(1, 1_000_000).default(100),
+  /** Queues `autonoma worker` serves (`--queues`). @default every queue */
+  workerQueues: csv.default(['critical', 'high', 'normal', 'low']),
+  /** Slices `autonoma worker` advances at once (`--concurrency`). @default 10 */
+  workerConcurrency: integer(1, 10_000).default(10),
+  /**
+   * How long a job a worker took stays its own without renewal (renewed every third of it): a dead
+   * worker's jobs go to another worker this long after its last renewal. @default 5000
+   */
+  jobLockMs: integer(500, 600_000).default(5000),
+  /** How long a worker stopping on SIGTERM waits for its slices to drain before it exits. @default 30000 */
+  shutdownGraceMs: integer(0, 3_600_000).default(30_000),
+  /**
+   * Names the BullMQ queues (`<prefix>-critical` … `<prefix>-low`), so deployments can share a Redis.
+   * @default 'autonoma'
+   */
+  queuePrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1–64)')
+    .default('autonoma'),
   jwtSecret: z.string().min(32).optional(),
+  /** A server URL the CLI talks to instead of the embedded store (`--server`). */
+  server: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+  /** The bearer token the CLI sends to `server`. Never a flag: a token on argv is visible to every user. */
+  token: z.string().min(1).optional(),
   /** @default 'info' */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   otelEndpoint: z.string().url().optional(),
+  /** Turns OpenTelemetry off even with an endpoint set (`true`: no SDK is loaded). @default false */
+  otelSdkDisabled: flag.default(false),
+  /** `service.name` of the exported spans. @default 'autonoma' */
+  otelServiceName: z.string().min(1).default('autonoma'),
+  /**
+   * Log line format: `json`, `pretty` (human-readable), or `auto` — pretty when the log stream is a
+   * terminal, JSON otherwise. @default 'auto'
+   */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /** Serve `/metrics` on this port, on all interfaces, in `autonoma serve` and `autonoma worker`. */
+  metricsPort: integer(1, 65535).optional(),
 });
 
 /** The parsed configuration. */
@@ -84,9 +135,25 @@ export const environmentNames: Readonly<Partial<Record<ConfigKey, string>>> = Ob
   serpApiBaseUrl: 'SERPAPI_BASE_URL',
   httpAllow: 'AUTONOMA_HTTP_ALLOW',
   allowUnsandboxed: 'AUTONOMA_ALLOW_UNSANDBOXED',
+  maxDelegationDepth: 'AUTONOMA_MAX_DELEGATION_DEPTH',
+  maxChildrenPerStep: 'AUTONOMA_MAX_CHILDREN',
+  leaseTtlMs: 'AUTONOMA_LEASE_TTL_MS',
+  sliceSteps: 'AUTONOMA_SLICE_STEPS',
+  orgMaxRunsInFlight: 'AUTONOMA_ORG_MAX_RUNS',
+  workerQueues: 'AUTONOMA_WORKER_QUEUES',
+  workerConcurrency: 'AUTONOMA_WORKER_CONCURRENCY',
+  shutdownGraceMs: 'AUTONOMA_SHUTDOWN_GRACE_MS',
+  jobLockMs: 'AUTONOMA_JOB_LOCK_MS',
+  queuePrefix: 'AUTONOMA_QUEUE_PREFIX',
   jwtSecret: 'AUTONOMA_JWT_SECRET',
+  server: 'AUTONOMA_SERVER',
+  token: 'AUTONOMA_TOKEN',
   logLevel: 'LOG_LEVEL',
   otelEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  otelSdkDisabled: 'OTEL_SDK_DISABLED',
+  otelServiceName: 'OTEL_SERVICE_NAME',
+  logFormat: 'AUTONOMA_LOG_FORMAT',
+  metricsPort: 'METRICS_PORT',
 });
 
 /** Keys whose values are secrets: masked by `doctor`, redacted from logs, events and errors. */
@@ -96,6 +163,7 @@ export const secretKeys: readonly ConfigKey[] = [
   'anthropicApiKey',
   'serpApiKey',
   'jwtSecret',
+  'token',
 ];
 
 /** Keys holding URLs whose password part is a secret. */

@@ -1,14 +1,26 @@
 /** The org-scoped services every interface (CLI, API, workers) calls with a `Scope`. */
 import type { AgentService } from './agent-service.ts';
 import type { AuditService } from './audit-service.ts';
+import type { ConversationService } from './conversation-service.ts';
 import type { ExplainService } from './explain-service.ts';
+import type { JobService } from './job-service.ts';
 import type { MemoryService } from './memory-service.ts';
 import type { ReplayService } from './replay-service.ts';
 import type { RunService } from './run-service.ts';
+import type { ScheduleService } from './schedule-service.ts';
+import type { WorkerService } from './worker-service.ts';
 
 export { AgentService, ensureDefaultAgent, type AgentServiceDeps } from './agent-service.ts';
 export { AuditService } from './audit-service.ts';
+export {
+  ConversationService,
+  type ConversationMessage,
+  type ConversationServiceDeps,
+  type SentMessage,
+} from './conversation-service.ts';
 export { ExplainService, type ExplainServiceDeps } from './explain-service.ts';
+export { JobService, type JobServiceDeps } from './job-service.ts';
+export { WorkerService, type WorkerServiceDeps, type WorkerView } from './worker-service.ts';
 export { MemoryService, type MemoryServiceDeps } from './memory-service.ts';
 export {
   ReplayService,
@@ -26,6 +38,16 @@ export {
   type ScopedTools,
   type StartRun,
 } from './run-service.ts';
+export {
+  ScheduleService,
+  checkSchedule,
+  slotRunKey,
+  type CheckedSchedule,
+  type FireDueResult,
+  type Firing,
+  type NewScheduleInput,
+  type ScheduleServiceDeps,
+} from './schedule-service.ts';
 
 /** The services of an app. */
 export interface Services {
@@ -35,6 +57,14 @@ export interface Services {
   audit: AuditService;
   /** Why a run did what it did. */
   explain: ExplainService;
+  /** Threads of messages with one agent, one run per message. */
+  conversations: ConversationService;
   /** Re-runs a run's recorded decisions without models or tools. */
   replay: ReplayService;
+  /** Cron goals, and the scheduler's pass that fires them (see schedules/scheduler.ts). */
+  schedules: ScheduleService;
+  /** The organization's jobs: list, show, retry; a learning refresh on demand. */
+  jobs: JobService;
+  /** The worker fleet (the deployment's, the same for every scope). */
+  workers: WorkerService;
 }

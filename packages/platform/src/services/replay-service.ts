@@ -32,7 +32,7 @@ export interface ReplayReport {
  * organization) and its agent, and a run service over it whose brain and tools are the ones given.
  */
 export interface ReplaySandbox {
-  runs: Pick<RunService, 'get' | 'advance' | 'resolveApproval' | 'events' | 'toolCalls'>;
+  runs: Pick<RunService, 'get' | 'advance' | 'advanceTree' | 'resolveApproval' | 'events' | 'toolCalls'>;
   close(): Promise<void>;
 }
 
@@ -121,7 +121,7 @@ async function drive(
   const resolutions = events.filter((event) => event.type === 'approval-resolve');
   let replayed = await sandbox.runs.get(scope, runId);
   for (let round = 0; round <= resolutions.length + 1 && !isTerminal(replayed.status); round++) {
-    replayed = (await sandbox.runs.advance(scope, runId)).run;
+    replayed = (await sandbox.runs.advanceTree(scope, runId)).run;
     if (replayed.status !== 'waiting_approval') break;
     const waiting = (await sandbox.runs.toolCalls(scope, runId)).find(
       (record) => record.status === 'awaiting_approval',

@@ -7,7 +7,9 @@ import type {
   Brain,
   Budgets,
   Clock,
+  DelegationLimits,
   EventBus,
+  EventPayload,
   EventSink,
   GoalSpec,
   IdGenerator,
@@ -27,14 +29,19 @@ import {
   AutonomaError,
   Goal,
   advanceRun,
+  askUserToolName,
   conflict,
   defaultAgentName,
+  defaultDelegationLimits,
   finalizeRun,
+  findUnstorable,
   isTerminal,
   notFound,
+  parseRunContext,
   readRunLog,
   userError,
 } from '@autonoma/core';
+import type { RunObserver } from '../observability/run-observer.ts';
 import type { Redactor } from '../security/redact.ts';
 import { checkWorkspaceDirectory } from '../runtime/workspace-directory.ts';
 
@@ -75,6 +82,18 @@ export interface RunServiceDeps {
   workspaceOf?: (run: Run) => string;
   /** @default 30000 */
   leaseTtlMs?: number;
+  /**
+   * Called after this service may have written jobs (a run started, approved or answered for a queue,
+   * a slice that yielded, drained, delegated or ended a child): wakes this process's queue consumers or
+   * relay at once instead of at their next poll.
+   */
+  outboxWritten?: () => void;
+  /** How deep runs may delegate and how many children a step may start. @default defaultDelegationLimits */
+  delegation?: DelegationLimits;
+  /** Called once a run this service advanced, cancelled or finalized has ended (at least once). */
+  onEnded?: (run: Run) => Promise<void>;
+  /** Observes the runs this service advances and ends: metrics, traces, logs (observability/). */
+  observe?: RunObserver;
 }
 
 /** Input to start a run. */
@@ -90,8 +109,20 @@ export interface StartRun {
   workspace?: string;
   budgets?: Budgets;
   priority?: Priority;
+  /**
+   * A second start with the same key (per organization) within {@link idempotencyWindowMs} returns the
+   * first run; after it, the key starts a new run.
+   */
   idempotencyKey?: string;
+  /** A hash of the request that carried `idempotencyKey`: the same key with another hash is refused. */
+  requestHash?: string;
   parentRunId?: string;
+  /** The run's id, when the caller fixes it (a conversation's turn). @default a new id */
+  id?: string;
+  /** The conversation whose turn the run answers. */
+  conversationId?: string;
+  /** A workspace id (`ws_…`) the run shares with others (a conversation's turns). @default its own */
+  workspaceId?: string;
   /** Write the run's first job in the same transaction (runs a queue advances). @default false */
   enqueue?: boolean;
 }
@@ -113,7 +144,20 @@ export interface ApprovalDecision {
   reason?: string;
 }
 
+/** How long an idempotency key names the run it created: 24 hours. */
+export const idempotencyWindowMs = 24 * 60 * 60 * 1000;
+
 const runnable = (run: Run): boolean => run.status === 'queued' || run.status === 'running';
+
+/** Longest answer to an `ask_user` question, in characters. */
+export const maxAnswerLength = 20_000;
+
+/** The `ask_user` call a run waiting for input waits on, from its persisted context. */
+function openQuestion(run: Run): string | undefined {
+  if (run.context === null) return undefined;
+  const { open } = parseRunContext(run.context);
+  return Object.entries(open).find(([, tool]) => tool === askUserToolName)?.[0];
+}
 
 /**
  * Runs, for every interface: create, read, advance, cancel, approve. Every method takes the caller's
@@ -149,6 +193,15 @@ export class RunService {
    * directory, or is Autonoma's own.
    */
   async start(scope: Scope, input: StartRun): Promise<Run> {
+    return (await this.create(scope, input)).run;
+  }
+
+  /**
+   * {@link start}, telling whether the run is new: `created` is false when `input.idempotencyKey`
+   * already named a run (created within {@link idempotencyWindowMs}), which is returned. The same key
+   * with another `requestHash` throws `idempotency_mismatch`.
+   */
+  async create(scope: Scope, input: StartRun): Promise<{ run: Run; created: boolean }> {
     const deps = this.#deps;
     const parsedGoal = Goal.safeParse({ text: input.goal, ...(input.spec ? { spec: input.spec } : {}) });
     if (!parsedGoal.success) {
@@ -164,22 +217,41 @@ export class RunService {
       });
     }
     const agent = await this.agent(scope, input.agent);
-    const id = deps.ids.next('run');
+    const id = input.id ?? deps.ids.next('run');
     const now = deps.clock.now();
-    const { run } = await deps.runs.create({
+    const result = await deps.runs.create({
       id,
       orgId: scope.orgId,
       agentId: agent.id,
       parentRunId: input.parentRunId ?? null,
+      ...(input.conversationId === undefined ? {} : { conversationId: input.conversationId }),
       goal: parsedGoal.data,
       priority: input.priority ?? 'normal',
       budgets: { ...agent.budgets, ...input.budgets },
-      workspace: input.workspace ?? `ws_${id.replace(/^run_/, '')}`,
+      workspace: input.workspace ?? input.workspaceId ?? `ws_${id.replace(/^run_/, '')}`,
       now,
-      ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+      ...(input.idempotencyKey
+        ? {
+            idempotencyKey: input.idempotencyKey,
+            idempotencyNotBefore: now - idempotencyWindowMs,
+            ...(input.requestHash ? { idempotencyHash: input.requestHash } : {}),
+          }
+        : {}),
       ...(input.enqueue ? { enqueue: { jobId: deps.ids.next('job') } } : {}),
     });
-    return run;
+    if (input.enqueue && result.created) deps.outboxWritten?.();
+    if (
+      !result.created &&
+      input.idempotencyKey !== undefined &&
+      (result.idempotencyHash ?? null) !== (input.requestHash ?? null)
+    ) {
+      throw new AutonomaError(
+        'idempotency_mismatch',
+        `idempotency key '${input.idempotencyKey}' was already used for a different request`,
+        { category: 'user' },
+      );
+    }
+    return { run: result.run, created: result.created };
   }
 
   /** A run of the caller's organization, or `not_found`. */
@@ -213,7 +285,7 @@ export class RunService {
       throw conflict('run_terminal', `run ${runId} already ended: ${run.status}`);
     if (run.status === 'waiting_approval')
       throw conflict('awaiting_approval', `run ${runId} is waiting for a tool call to be approved or denied`);
-    return this.advance(scope, runId, options);
+    return this.advanceTree(scope, runId, options);
   }
 
   /**
@@ -243,6 +315,7 @@ export class RunService {
       throw conflict(
         'lease_conflict',
         `run ${runId} is being advanced by another process (${lease.run?.leaseOwner ?? 'unknown'})`,
+        { holder: lease.run?.leaseOwner ?? null, leaseExpiresAt: lease.run?.leaseExpiresAt ?? null },
       );
     }
     const agent = await this.#agentOf(run);
@@ -262,22 +335,33 @@ export class RunService {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.#active.set(runId, controller);
     const heartbeat = this.#heartbeat(lease, ttl, controller);
+    const observed = deps.observe?.slice(run, agent);
+    const tools = observed?.tools(scoped.host) ?? scoped.host;
+    let wroteJobs = true;
     try {
-      return await advanceRun(this.#runtime(agent, scoped.host, brain), {
+      const result = await advanceRun(this.#runtime(agent, tools, observed?.brain(brain) ?? brain), {
         run: await this.get(scope, runId),
         lease,
         agent,
         signal: controller.signal,
         leaseTtlMs: ttl,
-        sink: this.#sink(options.sink),
+        sink: this.#sink(options.sink, observed?.sink),
         ...(options.drain ? { drain: options.drain } : {}),
         ...(options.sliceSteps !== undefined ? { sliceSteps: options.sliceSteps } : {}),
       });
+      observed?.end({ result });
+      // A run that ended wrote no job of its own, only its parent's wake-up (when it has a parent).
+      wroteJobs = result.end !== 'ended' || result.run.parentRunId !== null;
+      if (result.end === 'ended') await this.#ended(result.run);
+      return result;
     } catch (error) {
+      observed?.end({ error });
       if (error instanceof AutonomaError && error.code === 'fenced') {
         // Cancelled from elsewhere while this process advanced it: the run's end is written here.
         const latest = await this.get(scope, runId);
         if (isTerminal(latest.status)) return { run: await this.#finalize(latest), end: 'ended' };
+        // Not ended: the lease passed to another process, whose commits win.
+        deps.observe?.fencedCommit(latest);
       }
       throw error;
     } finally {
@@ -286,13 +370,44 @@ export class RunService {
       this.#active.delete(runId);
       await scoped.close().catch(() => undefined);
       await deps.runs.releaseLease(lease).catch(() => undefined);
+      // The slice's commits may have written the run's next job, its children's or its parent's.
+      if (wroteJobs) deps.outboxWritten?.();
     }
   }
 
   /**
-   * Cancels a run: marks it cancelled in the store (compare-and-set), tells the process advancing it
-   * (in this process directly, elsewhere through the bus; the lease check is the fallback), and writes
-   * its end.
+   * Advances a run and the runs it delegates to, in this process, until it ends or waits on a human:
+   * while it waits for its children, they are advanced concurrently (each its own tree), and then it
+   * is resumed. The embedded mode's way to run a tree; in a cluster, workers take the children's jobs.
+   */
+  async advanceTree(scope: Scope, runId: string, options: AdvanceOptions = {}): Promise<AdvanceRunResult> {
+    let result = await this.advance(scope, runId, options);
+    while (result.end !== 'ended' && result.run.status === 'waiting_children') {
+      const open = await this.list(scope, {
+        parentRunId: runId,
+        status: ['queued', 'running', 'sleeping', 'waiting_children'],
+        limit: 1000,
+      });
+      await Promise.all(
+        open.map((child) =>
+          this.advanceTree(scope, child.id, options).catch((error: unknown) => {
+            // Another process advancing a child is no reason to stop: the child ends there.
+            if (!(error instanceof AutonomaError && error.code === 'lease_conflict')) throw error;
+          }),
+        ),
+      );
+      const run = await this.get(scope, runId);
+      // Still waiting: a child is held by another process (or by a human), which will wake this run.
+      if (!runnable(run)) return { run, end: 'waiting' };
+      result = await this.advance(scope, runId, options);
+    }
+    return result;
+  }
+
+  /**
+   * Cancels a run and, in the same transaction, every unfinished run it delegated to (and theirs):
+   * marks them cancelled in the store (compare-and-set), tells the processes advancing them (in this
+   * process directly, elsewhere through the bus; the lease check is the fallback), and writes their ends.
    */
   async cancel(scope: Scope, runId: string, reason = 'cancelled by request'): Promise<Run> {
     const deps = this.#deps;
@@ -308,19 +423,66 @@ export class RunService {
         run.orgId,
         runId,
         { status: run.status, version: run.version },
-        { status: 'cancelled', reason, now: deps.clock.now() },
+        { status: 'cancelled', reason, now: deps.clock.now(), cascade: true },
       );
       if (!signalled || result) await this.#signalCancel(runId, reason);
       signalled = true;
       if (!result) continue;
+      const cascaded = result.cascaded ?? [];
+      for (const childId of cascaded) await this.#signalCancel(childId, reason);
       await deps.audit.append({
         orgId: run.orgId,
         actor: scope.actor,
         action: 'run.cancel',
         target: runId,
-        detail: { reason },
+        detail: { reason, ...(cascaded.length > 0 ? { children: cascaded.length } : {}) },
         at: deps.clock.now(),
       });
+      for (const childId of cascaded) {
+        const child = await deps.runs.get(run.orgId, childId);
+        // Its advancing process may finalize it first: finalization happens once either way.
+        if (child) await this.#finalize(child).catch(() => undefined);
+      }
+      return this.#finalize(result.run);
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /**
+   * Fails a run that cannot be advanced any more — its slices kept killing their worker (`stalled`), or
+   * its job failed for good — recording why in an `error` event, then writes its end. A run already
+   * terminal is only finalized (when it was not).
+   */
+  async abandon(scope: Scope, runId: string, failure: { code: string; reason: string }): Promise<Run> {
+    const deps = this.#deps;
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const run = await this.get(scope, runId);
+      if (isTerminal(run.status)) return run.finalizedAt === null ? this.#finalize(run) : run;
+      const now = deps.clock.now();
+      const result = await deps.runs.transition(
+        run.orgId,
+        runId,
+        { status: run.status, version: run.version },
+        {
+          status: 'failed',
+          reason: failure.reason,
+          now,
+          events: [{ type: 'error', code: failure.code, message: failure.reason }],
+        },
+      );
+      if (!result) continue;
+      for (const appended of result.events) this.#publish(appended);
+      await deps.audit.append({
+        orgId: run.orgId,
+        actor: scope.actor,
+        action: 'run.fail',
+        target: runId,
+        detail: { code: failure.code, reason: failure.reason },
+        at: now,
+      });
+      // A process still holding the lease is fenced from now on; the signal stops it at once.
+      await this.#signalCancel(runId, failure.reason);
+      deps.outboxWritten?.();
       return this.#finalize(result.run);
     }
     throw conflict('conflict', `run ${runId} kept changing; try again`);
@@ -382,8 +544,64 @@ export class RunService {
       );
       if (result) {
         for (const appended of result.events) this.#publish(appended);
+        deps.outboxWritten?.();
         return { run: result.run, changed: true };
       }
+    }
+    throw conflict('conflict', `run ${runId} kept changing; try again`);
+  }
+
+  /**
+   * Answers the question a run waits on (`waiting_input`): the answer becomes the result of its
+   * `ask_user` call, and the run is queued again, with its job, in the same transaction. Throws
+   * `not_waiting_input` when the run asks nothing (already answered, or never asked).
+   */
+  async answer(scope: Scope, runId: string, text: string): Promise<Run> {
+    const deps = this.#deps;
+    const answer = text.trim();
+    if (answer === '') throw userError('invalid_input', 'the answer is empty');
+    if (answer.length > maxAnswerLength)
+      throw userError('invalid_input', `the answer is longer than ${maxAnswerLength} characters`);
+    if (findUnstorable(answer) !== undefined)
+      throw userError('invalid_input', 'the answer contains a NUL character or broken Unicode');
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const run = await this.get(scope, runId);
+      const callId = run.status === 'waiting_input' ? openQuestion(run) : undefined;
+      if (callId === undefined) {
+        throw conflict(
+          'not_waiting_input',
+          `run ${runId} is not waiting for an answer (it is ${run.status})`,
+        );
+      }
+      const now = deps.clock.now();
+      const event: EventPayload = {
+        type: 'tool-call-end',
+        step: run.stepCount,
+        callId,
+        tool: askUserToolName,
+        ok: true,
+        result: { answer: deps.redact(answer) },
+        latencyMs: Math.max(0, now - run.updatedAt),
+        fromJournal: false,
+      };
+      const result = await deps.runs.transition(
+        run.orgId,
+        runId,
+        { status: run.status, version: run.version },
+        { status: 'queued', now, events: [event], enqueue: { jobId: deps.ids.next('job') } },
+      );
+      if (!result) continue;
+      await deps.audit.append({
+        orgId: run.orgId,
+        actor: scope.actor,
+        action: 'run.input',
+        target: runId,
+        detail: { callId },
+        at: now,
+      });
+      for (const appended of result.events) this.#publish(appended);
+      deps.outboxWritten?.();
+      return result.run;
     }
     throw conflict('conflict', `run ${runId} kept changing; try again`);
   }
@@ -420,7 +638,22 @@ export class RunService {
       redact: deps.redact,
       ...(deps.hooks ? { hooks: deps.hooks } : {}),
     };
-    return finalizeRun(runtime, { run, agent: await this.#agentOf(run), sink: this.#sink(undefined) });
+    const agent = await this.#agentOf(run);
+    const finalized = await finalizeRun(runtime, {
+      run,
+      agent,
+      sink: this.#sink(undefined, deps.observe?.finalize(run, agent)),
+    });
+    await this.#ended(finalized);
+    return finalized;
+  }
+
+  /**
+   * Tells whoever waits for a run's end (its conversation's next turn). A failure here loses nothing:
+   * a later sweep ({@link ConversationService.resumeStalled}) does the same.
+   */
+  async #ended(run: Run): Promise<void> {
+    await this.#deps.onEnded?.(run).catch(() => undefined);
   }
 
   #runtime(agent: Agent, tools: ToolHost, brain: Brain): AgentRuntime {
@@ -433,6 +666,7 @@ export class RunService {
       clock: deps.clock,
       redact: deps.redact,
       jobId: () => deps.ids.next('job'),
+      delegation: deps.delegation ?? defaultDelegationLimits,
       ...(deps.workspaceOf ? { workspaceOf: deps.workspaceOf } : {}),
       audit: (current, entry) =>
         deps.audit
@@ -442,9 +676,13 @@ export class RunService {
     };
   }
 
-  /** The caller's sink, plus the bus: other processes see every event this one commits or streams. */
-  #sink(sink: EventSink | undefined): EventSink {
+  /**
+   * The caller's sink, plus the bus: other processes see every event this one commits or streams. The
+   * observer (metrics, traces, logs) sees each event first.
+   */
+  #sink(sink: EventSink | undefined, observer?: EventSink): EventSink {
     return (event) => {
+      observer?.(event);
       sink?.(event);
       this.#publish(event);
     };
@@ -461,7 +699,10 @@ export class RunService {
         this.#deps.runs
           .renewLease(lease, this.#deps.clock.now(), ttl)
           .then((kept) => {
-            if (!kept) controller.abort(new AutonomaError('fenced', `lease on run ${lease.runId} was lost`));
+            if (kept) return;
+            // Counted once: a renewal may be refused again before the slice stops.
+            if (!controller.signal.aborted) this.#deps.observe?.leaseLost(lease);
+            controller.abort(new AutonomaError('fenced', `lease on run ${lease.runId} was lost`));
           })
           .catch(() => undefined);
       },

@@ -9,6 +9,8 @@ import type {
   OrganizationStore,
   PlanStore,
   RunStore,
+  ScheduleStore,
+  ConversationStore,
   SettingsStore,
   StatsStore,
   ToolCallJournal,
@@ -22,6 +24,8 @@ import { createMemoryStore } from './repositories/memory-store.ts';
 import { createOrganizationStore } from './repositories/organization-store.ts';
 import { createPlanStore } from './repositories/plan-store.ts';
 import { createRunStore } from './repositories/run-store.ts';
+import { createScheduleStore } from './repositories/schedule-store.ts';
+import { createConversationStore } from './repositories/conversation-store.ts';
 import { createSettingsStore } from './repositories/settings-store.ts';
 import { createStatsStore } from './repositories/stats-store.ts';
 import { createToolCallJournal } from './repositories/tool-call-journal.ts';
@@ -60,6 +64,8 @@ export interface Stores {
   audit: AuditLog;
   settings: SettingsStore;
   organizations: OrganizationStore;
+  schedules: ScheduleStore;
+  conversations: ConversationStore;
 }
 
 /** An opened store. */
@@ -78,6 +84,8 @@ export interface Database {
   migrationUpToDate(): Promise<boolean>;
   /** Throws a `dependency_unavailable` error when the database does not answer. */
   ping(): Promise<void>;
+  /** PGlite only: an image of the data directory (see `OpenedDriver.dump`); absent on PostgreSQL. */
+  dump?(): Promise<Uint8Array>;
   close(): Promise<void>;
   /** Work sent to the driver since open: statements, commits and parameter bytes. */
   stats(): DriverCounters;
@@ -138,11 +146,14 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       audit: createAuditLog(db),
       settings: createSettingsStore(db),
       organizations: createOrganizationStore(db),
+      schedules: createScheduleStore(db),
+      conversations: createConversationStore(db),
     },
     migrate,
     migrationState: () => migrator.state(),
     migrationUpToDate: () => migrator.upToDate(),
     ping: () => driver.ping(),
+    ...(driver.dump ? { dump: driver.dump } : {}),
     close: () => driver.close(),
     stats: () => ({ ...driver.counters }),
   };

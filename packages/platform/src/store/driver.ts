@@ -38,6 +38,11 @@ export interface OpenedDriver {
   /** True when the driver offers the pgvector extension. */
   vectorAvailable(): Promise<boolean>;
   ping(): Promise<void>;
+  /**
+   * PGlite only: a consistent image of the whole data directory (a gzipped tarball, as PGlite's
+   * `dumpDataDir` makes it) taken after a checkpoint, between two statements; for `autonoma backup`.
+   */
+  dump?(): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,8 @@ export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   createdAt: epochMs('created_at').notNull(),
+  /** Cap on the organization's runs in flight (jobs sent or active); NULL: the deployment's default. */
+  maxRunsInFlight: integer('max_runs_in_flight'),
 });
 
 /** People who sign in; `role` is one of owner, admin, operator, viewer. */
@@ -123,6 +125,9 @@ export const runs = pgTable(
       .references(() => organizations.id, { onDelete: 'cascade' }),
     agentId: text('agent_id').notNull(),
     parentRunId: text('parent_run_id'),
+    rootRunId: text('root_run_id'),
+    depth: integer('depth').notNull().default(0),
+    childrenOpen: integer('children_open').notNull().default(0),
     goal: jsonb('goal').notNull(),
     status: text('status').notNull(),
     version: integer('version').notNull().default(0),
@@ -146,6 +151,8 @@ export const runs = pgTable(
     /** When a sleeping run becomes runnable again. */
     wakeAt: epochMs('wake_at'),
     idempotencyKey: text('idempotency_key'),
+    /** Hash of the API request that carried `idempotency_key` (a retry must carry the same one). */
+    idempotencyHash: text('idempotency_hash'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
     endedAt: epochMs('ended_at'),
@@ -312,11 +319,25 @@ export const jobs = pgTable(
     dedupeKey: text('dedupe_key'),
     /** The run an `agent-run` job advances. */
     runId: text('run_id'),
+    /** The agent of that run (per-agent `concurrency`). */
+    agentId: text('agent_id'),
+    startedAt: epochMs('started_at'),
+    finishedAt: epochMs('finished_at'),
     createdAt: epochMs('created_at').notNull(),
     updatedAt: epochMs('updated_at').notNull(),
   },
   (table) => [
     index('jobs_ready_idx').on(table.queue, table.status, table.priority, table.runAt),
+    index('jobs_pending_idx')
+      .on(table.orgId, table.priority, table.runAt, table.id)
+      .where(sql`${table.status} = 'pending'`),
+    index('jobs_in_flight_idx')
+      .on(table.orgId, table.agentId)
+      .where(sql`${table.status} IN ('sent', 'active')`),
+    index('jobs_run_idx')
+      .on(table.runId, table.status)
+      .where(sql`${table.runId} IS NOT NULL`),
+    index('jobs_org_created_idx').on(table.orgId, table.createdAt, table.id),
     // One pending job per key: an outbox write for a run that already has one is a no-op.
     uniqueIndex('jobs_pending_dedupe_key')
       .on(table.dedupeKey)
@@ -325,17 +346,64 @@ export const jobs = pgTable(
 );
 
 /** Registered workers and their heartbeats. */
-export const workers = pgTable('workers', {
-  id: text('id').primaryKey(),
-  hostname: text('hostname').notNull(),
-  pid: integer('pid').notNull(),
-  queues: jsonb('queues').notNull(),
-  capabilities: jsonb('capabilities').notNull(),
-  concurrency: integer('concurrency').notNull().default(1),
-  startedAt: epochMs('started_at').notNull(),
-  heartbeatAt: epochMs('heartbeat_at').notNull(),
-  stoppedAt: epochMs('stopped_at'),
-});
+export const workers = pgTable(
+  'workers',
+  {
+    id: text('id').primaryKey(),
+    hostname: text('hostname').notNull(),
+    pid: integer('pid').notNull(),
+    version: text('version').notNull().default(''),
+    /** The lease owner id its run service writes on the runs it advances. */
+    leaseOwner: text('lease_owner'),
+    /** `local` (jobs read from the store) or `bullmq`. */
+    transport: text('transport').notNull().default('local'),
+    queues: jsonb('queues').notNull(),
+    capabilities: jsonb('capabilities').notNull(),
+    concurrency: integer('concurrency').notNull().default(1),
+    inFlight: integer('in_flight').notNull().default(0),
+    startedAt: epochMs('started_at').notNull(),
+    heartbeatAt: epochMs('heartbeat_at').notNull(),
+    stoppedAt: epochMs('stopped_at'),
+    /** `drained`, `forced`, or `expired` (its heartbeat stopped). */
+    stopReason: text('stop_reason'),
+  },
+  (table) => [
+    index('workers_live_idx')
+      .on(table.heartbeatAt)
+      .where(sql`${table.stoppedAt} IS NULL`),
+  ],
+);
+
+/** Cron goals: each slot of `cron` in `time_zone` starts one run (migration 0006, hand-written). */
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    agentId: text('agent_id').notNull(),
+    goal: jsonb('goal').notNull(),
+    cron: text('cron').notNull(),
+    timeZone: text('time_zone').notNull(),
+    priority: text('priority').notNull().default('normal'),
+    paused: boolean('paused').notNull().default(false),
+    /** The next slot to fire; null when the expression names no future instant. */
+    nextFireAt: epochMs('next_fire_at'),
+    /** The last slot fired: the compare-and-set guard against firing a slot twice. */
+    lastFiredSlot: epochMs('last_fired_slot'),
+    /** Why the last fired slot created no run. */
+    lastError: text('last_error'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (table) => [
+    index('schedules_org_created_idx').on(table.orgId, table.createdAt, table.id),
+    index('schedules_due_idx')
+      .on(table.nextFireAt)
+      .where(sql`NOT ${table.paused}`),
+  ],
+);
 
 /** The append-only, hash-chained audit log. */
 export const auditLog = pgTable(

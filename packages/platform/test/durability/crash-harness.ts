@@ -76,6 +76,44 @@ export async function startEffectModel(effects: EffectServer, count: number, del
   });
 }
 
+const goalOf = (request: RecordedRequest): string => {
+  const body = request.body as { messages?: { role?: string; content?: unknown }[] };
+  const user = (body.messages ?? []).find((message) => message.role === 'user');
+  return typeof user?.content === 'string' ? user.content : '';
+};
+
+/**
+ * A scripted model for run trees: a goal starting `tree` delegates `children` sub-goals at once, then
+ * answers with their results; each child makes `effects` POSTs to the effect server, one per step.
+ */
+export async function startTreeModel(
+  effects: EffectServer,
+  options: { children: number; effects: number; delayMs?: number },
+): Promise<Fixture> {
+  const delayMs = options.delayMs ?? 0;
+  return startOpenAiFixture((request) => {
+    const done = toolMessages(request);
+    if (goalOf(request).includes('Goal: tree')) {
+      if (done === 0)
+        return {
+          kind: 'tool-calls',
+          delayMs,
+          calls: Array.from({ length: options.children }, (_, index) => ({
+            name: 'delegate',
+            input: { goal: `child ${index} makes effects` },
+          })),
+        };
+      return { kind: 'text', text: `the tree made its effects`, delayMs };
+    }
+    if (done >= options.effects) return { kind: 'text', text: `made ${options.effects} effects`, delayMs };
+    return {
+      kind: 'tool-calls',
+      delayMs,
+      calls: [{ name: 'http_request', input: { method: 'POST', url: `${effects.url}/effect/${done}` } }],
+    };
+  });
+}
+
 /** Environment for a CLI child using the scripted model and allowed to reach loopback. */
 export function modelEnvironment(model: Fixture, store: Record<string, string>): Record<string, string> {
   return cliEnvironment({

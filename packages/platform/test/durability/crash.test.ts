@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
 import { seededRandom } from '../support/random.ts';
 import type { Fixture } from '../fixtures/openai-server.ts';
 import type { EffectServer } from '../support/effect-server.ts';
@@ -13,6 +14,7 @@ import {
   startCli,
   startEffectModel,
   startEffectServer,
+  startTreeModel,
 } from './crash-harness.ts';
 
 const effectsPerRun = 4;
@@ -113,4 +115,68 @@ describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: 
     }
     expect(kills).toBeGreaterThanOrEqual(targetKills);
   }, 900_000);
+
+  it('kills during delegation and during the children: each child exists once, every run ends, no effect repeats', async () => {
+    const random = seededRandom(`tree crash safety [${store.name}]`);
+    const treeModel = await startTreeModel(effects, { children: 2, effects: 2, delayMs: 100 });
+    try {
+      const env = modelEnvironment(treeModel, await store.environment());
+      const calibrationStart = Date.now();
+      const calibration = await startCli(['run', 'tree calibration'], env).done;
+      const window = Date.now() - calibrationStart;
+      expect(calibration.code, calibration.stderr).toBe(0);
+      await expectTreeIntact(String(runIdOf(calibration.stderr)), env, effects);
+      const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / 3;
+      let kills = 0;
+      for (let family = 1; kills < targetKills; family += 1) {
+        let runId: string | undefined;
+        let finished = false;
+        for (let attempt = 0; attempt < 40 && !finished; attempt += 1) {
+          const { child, done } = startCli(runId ? ['resume', runId] : ['run', `tree family ${family}`], env);
+          const kill = kills < targetKills && attempt < 4;
+          const timer = kill
+            ? setTimeout(() => child.kill('SIGKILL'), Math.floor(random.next() * window))
+            : undefined;
+          const result = await done;
+          clearTimeout(timer);
+          runId ??= runIdOf(result.stderr);
+          if (result.signal === 'SIGKILL') kills += 1;
+          finished = result.code === 0 || /already ended/.test(result.stderr);
+        }
+        expect(finished).toBe(true);
+        await expectTreeIntact(String(runId), env, effects);
+      }
+    } finally {
+      await treeModel.close();
+    }
+  }, 900_000);
 });
+
+/** A finished tree: the root and its two children succeeded, each child once, each effect applied once. */
+async function expectTreeIntact(
+  runId: string,
+  env: Record<string, string>,
+  effects: EffectServer,
+): Promise<void> {
+  const { run, events } = await showRun(runId, env);
+  expect(run.status).toBe('succeeded');
+  const started = events.flatMap((event) => (event.type === 'delegate-start' ? [event.childRunId] : []));
+  const ended = events.flatMap((event) => (event.type === 'delegate-end' ? [event.childRunId] : []));
+  expect(started).toHaveLength(2);
+  expect(new Set(started).size).toBe(2);
+  expect([...ended].sort()).toEqual([...started].sort());
+  const listed = await runCli(['runs', 'list', '--json'], env);
+  const children = (JSON.parse(listed.stdout) as { id: string; parentRunId: string | null }[]).filter(
+    (candidate) => candidate.parentRunId === runId,
+  );
+  expect(children.map((child) => child.id).sort()).toEqual([...started].sort());
+  for (const childId of started) {
+    const child = await showRun(childId, env);
+    expect(child.run.status).toBe('succeeded');
+    const keys = child.events.flatMap((event) =>
+      event.type === 'tool-call-end' && event.ok ? [event.callId] : [],
+    );
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys) expect(effects.applied.get(key)).toBe(1);
+  }
+}

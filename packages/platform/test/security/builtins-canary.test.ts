@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { apiLoggerOptions, installHttpObservability } from '../../src/observability/http-observability.ts';
+import { createObservability } from '../../src/observability/observability.ts';
 import { createDatabase } from '../../src/store/database.ts';
 import { queryRows } from '../../src/store/driver.ts';
 import { sql } from '../../src/store/sql.ts';
@@ -188,6 +193,88 @@ describe('every built-in in a real run, and no secret in the clear [pglite]', ()
       expect(events.some((event) => String(event['payload']).includes('[REDACTED]'))).toBe(true);
     } finally {
       await database.close();
+    }
+  });
+});
+
+describe('…nor in the log lines of a server logging at trace level [pglite]', () => {
+  it('writes requests, runs and errors carrying the secrets, without them, as JSON and pretty', async () => {
+    const echo = createServer((request, response) => {
+      const key = new URL(request.url ?? '/', 'http://x').searchParams.get('api_key');
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' });
+      // A careless provider echoing the key.
+      response.end(
+        JSON.stringify({ organic_results: [{ title: 't', link: 'https://e.org', snippet: `key ${key}` }] }),
+      );
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const model = await startOpenAiFixture((request): FixtureReply =>
+      toolResults(request) === 0
+        ? { kind: 'tool-calls', calls: [{ name: 'web_search', input: { query: `find ${serpKey}` } }] }
+        : { kind: 'text', text: 'found it' },
+    );
+    try {
+      for (const format of ['json', 'pretty']) {
+        const cwd = mkdtempSync(join(tmpdir(), 'autonoma-canary-logs-'));
+        const { config } = loadConfig({
+          env: {
+            AUTONOMA_HOME: join(cwd, 'home'),
+            AUTONOMA_MODEL: 'openai-compatible:fixture',
+            AUTONOMA_MODEL_BASE_URL: `${model.url}/v1`,
+            AUTONOMA_MODEL_API_KEY: modelKey,
+            SERPAPI_API_KEY: serpKey,
+            SERPAPI_BASE_URL: base,
+            AUTONOMA_HTTP_ALLOW: '127.0.0.1',
+            LOG_LEVEL: 'trace',
+            AUTONOMA_LOG_FORMAT: format,
+          },
+          cwd,
+        });
+        const lines: string[] = [];
+        const observability = await createObservability(config, {
+          logs: true,
+          logDestination: { write: (line) => void lines.push(line) },
+        });
+        const logger = observability.logger;
+        if (!logger) throw new Error('logs were asked for');
+        const app = await createApp(config, { cwd, inMemory: true, observability });
+        const api = Fastify(apiLoggerOptions(logger));
+        try {
+          await app.services.agents.ensureDefault(app.localScope);
+          await app.services.agents.put(app.localScope, { name: 'searcher', tools: ['web_search'] });
+          installHttpObservability(api, {});
+          api.post('/v1/runs', async (request) => {
+            request.log.info({ headers: request.headers, query: request.query }, 'creating a run');
+            const run = await app.services.runs.start(app.localScope, { goal: 'search', agent: 'searcher' });
+            return (await app.services.runs.advanceTree(app.localScope, run.id)).run;
+          });
+          api.get('/v1/fail', async () => {
+            throw new Error(`the provider refused the key ${modelKey}`);
+          });
+          const created = await api.inject({
+            method: 'POST',
+            url: `/v1/runs?api_key=${serpKey}`,
+            headers: { authorization: `Bearer ${modelKey}`, 'x-api-key': serpKey },
+          });
+          expect(created.json<{ status: string }>().status).toBe('succeeded');
+          expect((await api.inject({ method: 'GET', url: '/v1/fail' })).statusCode).toBe(500);
+        } finally {
+          await api.close();
+          await app.close();
+        }
+        const text = lines.join('');
+        // What was logged: the request (with its id), the run (with its id), the failure.
+        expect(text, format).toContain('creating a run');
+        expect(text, format).toContain('requestId');
+        expect(text, format).toContain('run ended');
+        expect(text, format).toContain('the provider refused the key [REDACTED]');
+        for (const secret of [serpKey, modelKey]) expect(text, format).not.toContain(secret);
+      }
+    } finally {
+      await model.close();
+      await new Promise<void>((resolve) => echo.close(() => resolve()));
     }
   });
 });

@@ -21,6 +21,7 @@ export async function makeWorkspace(
 /** A tool context for one call. */
 export const contextFor = (workspace: string, overrides: Partial<ToolContext> = {}): ToolContext => ({
   runId: 'run_1',
+  rootRunId: overrides.runId ?? 'run_1',
   orgId: 'org_1',
   agentId: 'agent_1',
   callId: 'run_1:1:0',

@@ -2,6 +2,7 @@
 import type {
   AgentStore,
   AuditLog,
+  ConversationStore,
   EventPayload,
   Lease,
   LeaseRefusal,
@@ -28,6 +29,7 @@ export interface PortSet {
   plans: PlanStore;
   audit: AuditLog;
   settings: SettingsStore;
+  conversations: ConversationStore;
 }
 
 /** A pending `agent-run` job of the outbox, as every implementation can report it. */

@@ -124,6 +124,7 @@ export function describeRunCommitContract(name: string, harness: StoreHarness): 
         ],
         reusablePlan: { id: 'plan_1', steps: [{ tool: 'fs_read', args: { path: 'notes.md' } }], extra: 1.5 },
         learnedCosts: [['fs_read', 1.5]] as [string, number][],
+        conversation: { summary: null, turns: [{ user: 'hi «there»', agent: 'hello', status: 'succeeded' }] },
       };
       await runs.commitStep(lease, stepCommit({ preparation, stepCount: 0 }));
       expect((await runs.get(lease.orgId, lease.runId))?.preparation).toEqual(preparation);

@@ -54,6 +54,45 @@ export function describeRunStoreContract(name: string, harness: StoreHarness): v
       expect(otherOrg.created).toBe(true);
     });
 
+    it('gives a repeated idempotency key the stored request hash, and lets an expired key start a new run', async () => {
+      const { runs } = harness.stores();
+      const first = await newRun(harness, {
+        idempotencyKey: 'key-hash',
+        idempotencyHash: 'hash-a',
+        now: 1_000,
+      });
+      await runs.create(first);
+      const retry = await runs.create({
+        ...first,
+        id: uniqueId('run'),
+        idempotencyHash: 'hash-b',
+        now: 2_000,
+      });
+      expect(retry).toMatchObject({ created: false, run: { id: first.id }, idempotencyHash: 'hash-a' });
+      const withinWindow = await runs.create({
+        ...first,
+        id: uniqueId('run'),
+        now: 2_000,
+        idempotencyNotBefore: 500,
+      });
+      expect(withinWindow).toMatchObject({ created: false, run: { id: first.id } });
+      const afterWindow = await runs.create({
+        ...first,
+        id: uniqueId('run'),
+        idempotencyHash: 'hash-c',
+        now: 90_000,
+        idempotencyNotBefore: 1_001,
+      });
+      expect(afterWindow.created).toBe(true);
+      expect(await runs.get(first.orgId, first.id)).toMatchObject({ id: first.id });
+      const again = await runs.create({ ...first, id: uniqueId('run'), now: 90_001 });
+      expect(again).toMatchObject({
+        created: false,
+        run: { id: afterWindow.run.id },
+        idempotencyHash: 'hash-c',
+      });
+    });
+
     it('lists newest first with filters and a cursor, scoped to the organization', async () => {
       const { runs } = harness.stores();
       const orgId = await newOrg(harness);

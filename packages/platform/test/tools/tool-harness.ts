@@ -11,6 +11,7 @@ import { createBuiltinTools } from '../../src/tools/builtins/index.ts';
 export function makeContext(workspace: string, overrides: Partial<ToolContext> = {}): ToolContext {
   return {
     runId: 'run_1',
+    rootRunId: overrides.runId ?? 'run_1',
     orgId: 'org_1',
     agentId: 'agent_1',
     callId: 'run_1:1:0',

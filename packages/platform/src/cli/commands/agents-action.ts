@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AgentSpec, userError } from '@autonoma/core';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { withApp } from '../app-context.ts';
+import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 
 /** Reads and validates an agent definition file (JSON or YAML). */
@@ -30,8 +30,8 @@ export function readAgentFile(path: string): AgentSpec {
 
 /** `autonoma agents list [--json]`. */
 export async function listAgents(flags: { json?: boolean }, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    const list = await app.services.agents.list(app.localScope);
+  await withBackend(command, async (backend) => {
+    const list = await backend.agents.list();
     if (flags.json) processOutput.out(JSON.stringify(list));
     else
       for (const agent of list)
@@ -43,24 +43,24 @@ export async function listAgents(flags: { json?: boolean }, command: Command): P
 
 /** `autonoma agents show <name>`. */
 export async function showAgent(name: string, _flags: unknown, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    processOutput.out(JSON.stringify(await app.services.agents.get(app.localScope, name), null, 2));
+  await withBackend(command, async (backend) => {
+    processOutput.out(JSON.stringify(await backend.agents.get(name), null, 2));
   });
 }
 
 /** `autonoma agents create --file <path>`. */
 export async function createAgent(flags: { file: string }, command: Command): Promise<void> {
   const spec = readAgentFile(flags.file);
-  await withApp(command, async (app) => {
-    const agent = await app.services.agents.put(app.localScope, spec);
+  await withBackend(command, async (backend) => {
+    const agent = await backend.agents.put(spec);
     processOutput.out(`agent ${agent.name} saved`);
   });
 }
 
 /** `autonoma agents delete <name>`. */
 export async function deleteAgent(name: string, _flags: unknown, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    await app.services.agents.delete(app.localScope, name);
+  await withBackend(command, async (backend) => {
+    await backend.agents.delete(name);
     processOutput.out(`agent ${name} deleted`);
   });
 }

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { withApp } from '../app-context.ts';
+import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 
 const resolveCall =
   (approved: boolean) =>
   async (runId: string, callId: string, flags: { reason?: string }, command: Command): Promise<void> => {
-    await withApp(command, async (app) => {
-      const { run, changed } = await app.services.runs.resolveApproval(app.localScope, runId, callId, {
+    await withBackend(command, async (backend) => {
+      const { run, changed } = await backend.runs.resolveApproval(runId, callId, {
         approved,
         ...(flags.reason ? { reason: flags.reason } : {}),
       });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withApp } from '../app-context.ts';
+import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 import { renderExplanation } from '../render-explanation.ts';
 
@@ -9,8 +9,8 @@ export async function printExplanation(
   flags: { json?: boolean },
   command: Command,
 ): Promise<void> {
-  await withApp(command, async (app) => {
-    const explanation = await app.services.explain.explain(app.localScope, runId);
+  await withBackend(command, async (backend) => {
+    const explanation = await backend.runs.explain(runId);
     if (flags.json) processOutput.out(JSON.stringify(explanation));
     else for (const line of renderExplanation(explanation)) processOutput.out(line);
   });

@@ -2,6 +2,7 @@ import type { Memory, MemoryKind } from '@autonoma/core';
 import { userError } from '@autonoma/core';
 import type { Command } from 'commander';
 import { withApp } from '../app-context.ts';
+import { refuseServer, withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 import { memoryKinds } from './memory-kinds.ts';
 
@@ -25,7 +26,7 @@ const oneLine = (text: string, max = 90): string => {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
 
-const memoryLine = (memory: Memory): string =>
+const memoryLine = (memory: Pick<Memory, 'id' | 'kind' | 'importance' | 'text'>): string =>
   `${memory.id}  ${memory.kind.padEnd(7)} importance ${memory.importance.toFixed(2)}  ${oneLine(memory.text)}`;
 
 /** `autonoma memory list [--agent A] [--kind K] [--limit N] [--json]`. */
@@ -35,11 +36,10 @@ export async function listMemories(
 ): Promise<void> {
   const limit = positive(flags.limit, '--limit');
   const kind = kindOf(flags.kind);
-  await withApp(command, async (app) => {
-    const agent = flags.agent ? await app.services.agents.get(app.localScope, flags.agent) : undefined;
-    const list = await app.services.memories.list(app.localScope, {
+  await withBackend(command, async (backend) => {
+    const list = await backend.memories.list({
       limit,
-      ...(agent ? { agentId: agent.id } : {}),
+      ...(flags.agent ? { agent: flags.agent } : {}),
       ...(kind ? { kind } : {}),
     });
     if (flags.json) processOutput.out(JSON.stringify(list));
@@ -57,9 +57,12 @@ export async function searchMemories(
   const text = words.join(' ').trim();
   if (!text) throw userError('invalid_input', 'the search query is empty');
   const limit = positive(flags.limit, '--limit');
-  await withApp(command, async (app) => {
-    const agent = await app.services.agents.get(app.localScope, flags.agent);
-    const found = await app.services.memories.search(app.localScope, { agentId: agent.id, text, limit });
+  await withBackend(command, async (backend) => {
+    const found = await backend.memories.search({
+      ...(flags.agent ? { agent: flags.agent } : {}),
+      text,
+      limit,
+    });
     if (flags.json) {
       processOutput.out(JSON.stringify(found));
       return;
@@ -74,8 +77,8 @@ export async function searchMemories(
 
 /** `autonoma memory delete <memoryId>`. */
 export async function deleteMemory(memoryId: string, _flags: unknown, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    await app.services.memories.delete(app.localScope, memoryId);
+  await withBackend(command, async (backend) => {
+    await backend.memories.delete(memoryId);
     processOutput.out(`deleted ${memoryId}`);
   });
 }
@@ -89,6 +92,7 @@ export async function refreshMemory(
   if (!(similarity > 0 && similarity <= 1))
     throw userError('invalid_input', `--similarity must be in (0, 1], got '${flags.similarity}'`);
   const staleDays = positive(flags.staleDays, '--stale-days');
+  refuseServer(command, 'memory refresh (the learning-refresh job)');
   await withApp(command, async (app) => {
     const report = await app.services.memories.refresh(app.localScope, {
       similarity,

@@ -8,6 +8,15 @@ import { processOutput } from '../output.ts';
 export async function migrateDatabase(_flags: unknown, command: Command): Promise<void> {
   const { config } = configFor(command);
   const { createDatabase } = await import('../../store/database.ts');
+  if (!config.databaseUrl) {
+    // An embedded store about to change is backed up first (migrations run as it opens, just below).
+    const { backupBeforeMigrate } = await import('../../backup/embedded-backup.ts');
+    const saved = await backupBeforeMigrate(resolve(config.home));
+    if (saved)
+      processOutput.out(
+        `backed up the store before migrating it to ${saved} (to go back: autonoma restore --force ${saved})`,
+      );
+  }
   const database = config.databaseUrl
     ? await createDatabase({ kind: 'postgres', url: config.databaseUrl })
     : await (await import('../../store/open-embedded.ts')).openEmbeddedDatabase(resolve(config.home));

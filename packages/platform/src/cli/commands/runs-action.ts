@@ -1,7 +1,7 @@
 import type { RunStatus } from '@autonoma/core';
 import { RunStatus as RunStatusSchema, userError } from '@autonoma/core';
 import type { Command } from 'commander';
-import { withApp } from '../app-context.ts';
+import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 import { describeEvent, formatUsage } from '../progress.ts';
 
@@ -25,11 +25,8 @@ export async function listRuns(
   const limit = Number(flags.limit);
   if (!Number.isInteger(limit) || limit <= 0)
     throw userError('invalid_input', `--limit must be a positive integer, got '${flags.limit}'`);
-  await withApp(command, async (app) => {
-    const list = await app.services.runs.list(app.localScope, {
-      limit,
-      ...(status ? { status: [status] } : {}),
-    });
+  await withBackend(command, async (backend) => {
+    const list = await backend.runs.list({ limit, ...(status ? { status: [status] } : {}) });
     if (flags.json) {
       processOutput.out(JSON.stringify(list));
       return;
@@ -45,9 +42,9 @@ export async function listRuns(
 
 /** `autonoma runs show <runId> [--json]`. */
 export async function showRun(runId: string, flags: { json?: boolean }, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    const run = await app.services.runs.get(app.localScope, runId);
-    const events = await app.services.runs.events(app.localScope, runId);
+  await withBackend(command, async (backend) => {
+    const run = await backend.runs.get(runId);
+    const events = await backend.runs.events(runId);
     if (flags.json) {
       processOutput.out(JSON.stringify({ run, events }));
       return;
@@ -67,8 +64,8 @@ export async function showRun(runId: string, flags: { json?: boolean }, command:
 
 /** `autonoma runs cancel <runId> [--reason R]`. */
 export async function cancelRun(runId: string, flags: { reason?: string }, command: Command): Promise<void> {
-  await withApp(command, async (app) => {
-    const run = await app.services.runs.cancel(app.localScope, runId, flags.reason);
+  await withBackend(command, async (backend) => {
+    const run = await backend.runs.cancel(runId, flags.reason);
     processOutput.out(`run ${run.id}: ${run.status}`);
   });
 }

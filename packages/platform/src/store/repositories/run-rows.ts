@@ -4,6 +4,8 @@ import {
   isEphemeral,
   stateVersionMismatch,
   type Enqueue,
+  type NewRun,
+  emptyUsage,
   terminalStatuses,
   type Budgets,
   type EventPayload,
@@ -34,6 +36,9 @@ export function runFromRow(row: Record<string, unknown>): Run {
     orgId: String(row.org_id),
     agentId: String(row.agent_id),
     parentRunId: toStringOrNull(row.parent_run_id),
+    depth: row.depth === undefined ? 0 : toNumber(row.depth),
+    rootRunId: toStringOrNull(row.root_run_id) ?? String(row.id),
+    conversationId: toStringOrNull(row.conversation_id),
     goal: fromJson(row.goal) as Goal,
     status: String(row.status) as RunStatus,
     version: toNumber(row.version),
@@ -103,22 +108,92 @@ export const priorityRank = sql.raw(
 );
 
 /**
- * A data-modifying CTE named `outbox` (with its leading comma) that writes the `agent-run` job of the
- * run returned by the CTE named `source`, when `enqueue` is given (and nothing otherwise): the outbox row is part of the same statement as the change
- * that made the run runnable. A pending job of the same run already there makes it a no-op.
+ * A data-modifying CTE `name` (with its leading comma) writing the `agent-run` job of each row of `rows`
+ * — a SELECT of `job_id, id, org_id, agent_id, priority, run_at` (the run's columns) — in the statement
+ * of the change that made those runs runnable. A run that already has a pending job gets no second:
+ * that job is due at the earlier of the two times (an answer arriving before a question's deadline).
  */
-export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: number): SQL => {
-  // No job: no CTE at all (a separate prepared statement; most step commits write none).
-  if (enqueue === undefined) return sql``;
-  return sql`,
-  outbox AS (
-    INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, run_at, dedupe_key,
+export const runJobsCte = (name: string, rows: SQL, now: number): SQL => sql`,
+  ${sql.raw(name)} AS (
+    INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, agent_id, run_at, dedupe_key,
       attempts, max_attempts, created_at, updated_at)
-    SELECT ${enqueue.jobId}, r.org_id, 'agent-run', r.priority, ${priorityRank}, 'pending',
-      jsonb_build_object('runId', r.id), r.id, ${enqueue.runAt ?? now}::bigint, 'run:' || r.id, 0, 5,
+    SELECT r.job_id, r.org_id, 'agent-run', r.priority, ${priorityRank}, 'pending',
+      jsonb_build_object('runId', r.id), r.id, r.agent_id, r.run_at, 'run:' || r.id, 0, 5,
       ${now}::bigint, ${now}::bigint
-    FROM ${sql.raw(source)} r
-    ON CONFLICT DO NOTHING
+    FROM (${rows}) r
+    ON CONFLICT (dedupe_key) WHERE status = 'pending'
+      DO UPDATE SET run_at = LEAST(jobs.run_at, EXCLUDED.run_at), updated_at = EXCLUDED.updated_at
     RETURNING id
   )`;
+
+/**
+ * A data-modifying CTE named `outbox` (with its leading comma) that writes the `agent-run` job of the
+ * run returned by the CTE named `source`, when `enqueue` is given (and nothing otherwise): the outbox
+ * row is part of the same statement as the change that made the run runnable.
+ */
+export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: number): SQL =>
+  // No job: no CTE at all (a separate prepared statement; most step commits write none).
+  enqueue === undefined
+    ? sql``
+    : runJobsCte(
+        'outbox',
+        sql`SELECT ${enqueue.jobId}::text AS job_id, s.id, s.org_id, s.agent_id, s.priority,
+              ${enqueue.runAt ?? now}::bigint AS run_at
+            FROM ${sql.raw(source)} s`,
+        now,
+      );
+
+/**
+ * CTEs (with their leading commas) run after a run in the CTE named `updated` ended: its parent has one
+ * open child fewer, and the last one makes a parent in `waiting_children` queued, with its job. The
+ * parent's row lock orders concurrent children, and its version changes with every child that ends.
+ */
+export const childEndedCtes = (now: number): SQL => sql`,
+  parent AS (
+    UPDATE runs p SET children_open = p.children_open - 1,
+      status = CASE WHEN p.children_open = 1 AND p.status = 'waiting_children' THEN 'queued' ELSE p.status END,
+      version = p.version + 1, updated_at = GREATEST(p.updated_at, ${now}::bigint)
+    FROM updated u
+    WHERE p.id = u.parent_run_id AND p.org_id = u.org_id AND p.children_open > 0
+    RETURNING p.id, p.org_id, p.agent_id, p.priority, p.status, p.children_open, u.id AS child_id
+  )${runJobsCte(
+    'parent_job',
+    sql`SELECT 'job_wake_' || w.child_id AS job_id, w.id, w.org_id, w.agent_id, w.priority,
+          ${now}::bigint AS run_at
+        FROM parent w WHERE w.status = 'queued' AND w.children_open = 0`,
+    now,
+  )}`;
+
+/**
+ * CTEs (with their leading commas) creating the children a step delegated to, after the run in the CTE
+ * named `updated` committed, each with its first job. A child whose id exists is left as it is.
+ */
+export const childrenCtes = (children: readonly NewRun[], now: number): SQL => {
+  const rows = children.map((child) => ({
+    id: child.id,
+    agent_id: child.agentId,
+    depth: child.depth ?? 1,
+    goal: child.goal,
+    priority: child.priority ?? 'normal',
+    budgets: child.budgets,
+    workspace: child.workspace,
+    job_id: child.enqueue?.jobId ?? `job_${child.id}`,
+  }));
+  return sql`,
+  children AS (
+    INSERT INTO runs (id, org_id, agent_id, parent_run_id, root_run_id, depth, goal, status, version, priority,
+      budgets, usage, last_seq, step_count, workspace, lease_epoch, created_at, updated_at)
+    SELECT c.id, u.org_id, c.agent_id, u.id, COALESCE(u.root_run_id, u.id), c.depth, c.goal, 'queued', 0, c.priority, c.budgets,
+      ${jsonText(emptyUsage())}::jsonb, 0, 0, c.workspace, 0, ${now}::bigint, ${now}::bigint
+    FROM updated u
+      CROSS JOIN jsonb_to_recordset(${jsonText(rows)}::jsonb)
+        AS c(id text, agent_id text, depth int, goal jsonb, priority text, budgets jsonb, workspace text, job_id text)
+    ON CONFLICT DO NOTHING
+    RETURNING id, org_id, agent_id, priority
+  )${runJobsCte(
+    'child_jobs',
+    sql`SELECT j.job_id, n.id, n.org_id, n.agent_id, n.priority, ${now}::bigint AS run_at
+        FROM children n JOIN jsonb_to_recordset(${jsonText(rows)}::jsonb) AS j(id text, job_id text) ON j.id = n.id`,
+    now,
+  )}`;
 };

@@ -7,12 +7,14 @@
 import {
   conflict,
   isTerminal,
+  keepsWakeTime,
   mayTakeLease,
   notFound,
   emptyUsage,
   type AcquireLease,
   type ClaimQuery,
   type CommitResult,
+  type CreatedRun,
   type EventPayload,
   type Lease,
   type LeaseRefusal,
@@ -26,6 +28,8 @@ import {
 import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import {
+  childEndedCtes,
+  childrenCtes,
   eventFromRow,
   insertEventsCte,
   leaseFree,
@@ -35,7 +39,7 @@ import {
   storable,
   terminalList,
 } from './run-rows.ts';
-import { jsonParameter, jsonText } from './values.ts';
+import { fromJson, jsonParameter, jsonText } from './values.ts';
 
 const priorityOrder = sql.raw(
   `CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
@@ -54,12 +58,15 @@ function optionalColumns(commit: StepCommit, terminal: boolean): SQL {
     parts.push(sql`preparation = ${jsonText(commit.preparation)}::jsonb,`);
   if (commit.answer !== undefined) parts.push(sql`answer = ${commit.answer ?? null}::text,`);
   if (commit.reason !== undefined) parts.push(sql`reason = ${commit.reason ?? null}::text,`);
-  // The wake time means something only to a sleeping run (a woken run is not woken again).
+  // The wake time means something only to a sleeping run or one waiting for an answer until then (a
+  // woken run is not woken again).
   parts.push(
-    commit.status === 'sleeping' ? sql`wake_at = ${commit.wakeAt ?? null}::bigint,` : sql`wake_at = NULL,`,
+    keepsWakeTime(commit.status) ? sql`wake_at = ${commit.wakeAt ?? null}::bigint,` : sql`wake_at = NULL,`,
   );
   if (terminal) parts.push(sql`ended_at = ${commit.now}::bigint,`);
   if (terminal && commit.finalize === true) parts.push(sql`finalized_at = ${commit.now}::bigint,`);
+  if (commit.children !== undefined && commit.children.length > 0)
+    parts.push(sql`children_open = ${commit.children.length}::int,`);
   return sql.join(parts, sql` `);
 }
 
@@ -76,9 +83,9 @@ const completedCte = (
     RETURNING t.key
   )`;
 
-/** Runnable now: queued, running, or sleeping past its wake time. */
+/** Runnable now: queued, running, or sleeping (or waiting for an answer) past its wake time. */
 const runnableNow = (now: number): SQL =>
-  sql`(status IN ('queued', 'running') OR (status = 'sleeping' AND wake_at <= ${now}::bigint))`;
+  sql`(status IN ('queued', 'running') OR (status IN ('sleeping', 'waiting_input') AND wake_at <= ${now}::bigint))`;
 
 /** Creates the {@link RunStore} over an {@link Executor}. */
 export function createRunStore(db: Executor): RunStore {
@@ -90,15 +97,24 @@ export function createRunStore(db: Executor): RunStore {
     selectOne(sql`SELECT * FROM runs WHERE id = ${id} AND org_id = ${orgId}`);
 
   return {
-    async create(run: NewRun) {
+    async create(run: NewRun): Promise<CreatedRun> {
+      if (run.idempotencyKey !== undefined && run.idempotencyNotBefore !== undefined) {
+        // An expired key is let go first, so the insert below can take it for a new run.
+        await db.execute(
+          sql`UPDATE runs SET idempotency_key = NULL
+              WHERE org_id = ${run.orgId} AND idempotency_key = ${run.idempotencyKey}
+                AND created_at < ${run.idempotencyNotBefore}::bigint`,
+        );
+      }
       const rows = await queryRows(
         db,
         sql`WITH created AS (
-              INSERT INTO runs (id, org_id, agent_id, parent_run_id, goal, status, version, priority, budgets, usage,
-                last_seq, step_count, workspace, lease_epoch, idempotency_key, created_at, updated_at)
-              VALUES (${run.id}, ${run.orgId}, ${run.agentId}, ${run.parentRunId ?? null}, ${jsonText(run.goal)}::jsonb,
+              INSERT INTO runs (id, org_id, agent_id, parent_run_id, root_run_id, conversation_id, depth, goal, status, version, priority, budgets, usage,
+                last_seq, step_count, workspace, lease_epoch, idempotency_key, idempotency_hash, created_at, updated_at)
+              VALUES (${run.id}, ${run.orgId}, ${run.agentId}, ${run.parentRunId ?? null}, ${run.rootRunId ?? run.id}, ${run.conversationId ?? null}, ${run.depth ?? 0}::int, ${jsonText(run.goal)}::jsonb,
                 'queued', 0, ${run.priority ?? 'normal'}, ${jsonText(run.budgets)}::jsonb,
                 ${jsonText(emptyUsage())}::jsonb, 0, 0, ${run.workspace}, 0, ${run.idempotencyKey ?? null},
+                ${run.idempotencyKey === undefined ? null : (run.idempotencyHash ?? null)},
                 ${run.now}::bigint, ${run.now}::bigint)
               ON CONFLICT DO NOTHING
               RETURNING *
@@ -107,15 +123,25 @@ export function createRunStore(db: Executor): RunStore {
       );
       const created = rows[0];
       if (created !== undefined) return { run: runFromRow(created), created: true };
-      const existing =
-        run.idempotencyKey === undefined
-          ? await get(run.orgId, run.id)
-          : await selectOne(
-              sql`SELECT * FROM runs WHERE org_id = ${run.orgId} AND idempotency_key = ${run.idempotencyKey}`,
-            );
-      if (existing === undefined)
-        throw conflict('conflict', `run '${run.id}' conflicts with an existing run`);
-      return { run: existing, created: false };
+      if (run.idempotencyKey === undefined) {
+        const existing = await get(run.orgId, run.id);
+        if (existing === undefined)
+          throw conflict('conflict', `run '${run.id}' conflicts with an existing run`);
+        return { run: existing, created: false };
+      }
+      const holder = (
+        await queryRows(
+          db,
+          sql`SELECT * FROM runs WHERE org_id = ${run.orgId} AND idempotency_key = ${run.idempotencyKey}`,
+        )
+      )[0];
+      if (holder === undefined) throw conflict('conflict', `run '${run.id}' conflicts with an existing run`);
+      const hash = holder['idempotency_hash'];
+      return {
+        run: runFromRow(holder),
+        created: false,
+        idempotencyHash: typeof hash === 'string' ? hash : null,
+      };
     },
 
     get,
@@ -127,6 +153,8 @@ export function createRunStore(db: Executor): RunStore {
       }
       if (filter.agentId !== undefined) conditions.push(sql`agent_id = ${filter.agentId}`);
       if (filter.parentRunId !== undefined) conditions.push(sql`parent_run_id = ${filter.parentRunId}`);
+      if (filter.conversationId !== undefined)
+        conditions.push(sql`conversation_id = ${filter.conversationId}`);
       if (filter.before !== undefined) {
         conditions.push(
           sql`(created_at, id) < (SELECT created_at, id FROM runs WHERE id = ${filter.before} AND org_id = ${filter.orgId})`,
@@ -143,25 +171,50 @@ export function createRunStore(db: Executor): RunStore {
     async transition(orgId, id, expected, next) {
       const stored = storable(next.events);
       const terminal = isTerminal(next.status);
+      const cascade = next.cascade === true && next.status === 'cancelled';
+      // A cascading cancel ends the run's unfinished descendants in the same statement.
+      const tree = cascade
+        ? sql`RECURSIVE tree AS (
+              SELECT id FROM runs WHERE parent_run_id = ${id} AND org_id = ${orgId}
+              UNION ALL
+              SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id WHERE r.org_id = ${orgId}
+            ),`
+        : sql``;
+      const cascaded = cascade
+        ? sql`,
+            cascaded AS (
+              UPDATE runs SET status = 'cancelled', version = version + 1,
+                reason = ${next.reason ?? 'cancelled with its parent'}::text, wake_at = NULL,
+                ended_at = ${next.now}::bigint, updated_at = ${next.now}::bigint
+              WHERE id IN (SELECT id FROM tree) AND org_id = ${orgId} AND status NOT IN ${terminalList}
+                AND EXISTS (SELECT 1 FROM updated)
+              RETURNING id
+            )`
+        : sql``;
       const rows = await queryRows(
         db,
-        sql`WITH updated AS (
+        sql`WITH ${tree} updated AS (
               UPDATE runs SET status = ${next.status}, version = version + 1,
                 reason = CASE WHEN ${next.reason !== undefined} THEN ${next.reason ?? null}::text ELSE reason END,
                 answer = CASE WHEN ${next.answer !== undefined} THEN ${next.answer ?? null}::text ELSE answer END,
                 last_seq = last_seq + ${stored.length}::int, updated_at = ${next.now}::bigint,
-                wake_at = CASE WHEN ${next.status === 'sleeping'} THEN wake_at ELSE NULL END,
+                wake_at = CASE WHEN ${keepsWakeTime(next.status)} THEN wake_at ELSE NULL END,
                 ended_at = CASE WHEN ${terminal} THEN ${next.now}::bigint ELSE ended_at END
               WHERE id = ${id} AND org_id = ${orgId} AND status = ${expected.status} AND version = ${expected.version}
                 AND status NOT IN ${terminalList}
               RETURNING *
-            ), ${insertEventsCte(stored, next.now)}${outboxCte('updated', next.enqueue, next.now)}
-            SELECT * FROM updated`,
+            ), ${insertEventsCte(stored, next.now)}${outboxCte('updated', next.enqueue, next.now)}${terminal ? childEndedCtes(next.now) : sql``}${cascaded}
+            SELECT *${cascade ? sql`, (SELECT coalesce(jsonb_agg(id), '[]'::jsonb) FROM cascaded) AS cascaded_ids` : sql``}
+            FROM updated`,
       );
       const row = rows[0];
       if (row === undefined) return undefined;
       const run = runFromRow(row);
-      return { run, events: sequence(id, run.lastSeq - stored.length, stored, next.now) };
+      return {
+        run,
+        events: sequence(id, run.lastSeq - stored.length, stored, next.now),
+        ...(cascade ? { cascaded: (fromJson(row.cascaded_ids) as string[] | null) ?? [] } : {}),
+      };
     },
 
     async acquireLease(orgId, id, options: AcquireLease) {
@@ -230,6 +283,7 @@ export function createRunStore(db: Executor): RunStore {
     async commitStep(lease: Lease, commit: StepCommit): Promise<CommitResult> {
       const stored = storable(commit.events);
       const terminal = isTerminal(commit.status);
+      const children = commit.children ?? [];
       const completions = (commit.toolCalls ?? []).map((call) => ({
         key: call.key,
         status: call.status,
@@ -254,7 +308,7 @@ export function createRunStore(db: Executor): RunStore {
                 AND lease_epoch = ${lease.epoch}::bigint AND status NOT IN ${terminalList}
                 AND last_seq = ${commit.expectedLastSeq}::int
               RETURNING *
-            ), ${insertEventsCte(stored, commit.now)}${completions.length === 0 ? sql`` : completedCte(completions)}${outboxCte('updated', commit.enqueue, commit.now)}
+            ), ${insertEventsCte(stored, commit.now)}${completions.length === 0 ? sql`` : completedCte(completions)}${outboxCte('updated', commit.enqueue, commit.now)}${children.length > 0 ? childrenCtes(children, commit.now) : sql``}${terminal ? childEndedCtes(commit.now) : sql``}
             SELECT * FROM updated`,
       );
       const row = rows[0];

@@ -82,7 +82,7 @@ export function createAnalyzeSourceTreeTool(home?: string) {
         ...(area ? { skip: (entry: string) => isProtected(area, entry) } : {}),
       });
       const analysis = summarizeScan(shownPath(root, target), scan.files, scan.markers, scan.truncated);
-      const findingsPath = await writeFinding(context.workspace, context.runId, {
+      const findingsPath = await writeFinding(context.workspace, context, {
         kind: 'source-tree',
         tool: 'analyze_source_tree',
         subject: analysis.root,

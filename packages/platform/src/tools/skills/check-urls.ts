@@ -113,7 +113,7 @@ export function createCheckUrlsTool(fetch: SkillFetch, method: 'HEAD' | 'GET') {
           `none of the ${checks.length} URL(s) answered: ${checks[0]?.error ?? 'no answer'}`,
         );
       }
-      const findingsPath = await writeFinding(context.workspace, context.runId, {
+      const findingsPath = await writeFinding(context.workspace, context, {
         kind: 'urls',
         tool: name,
         subject: `${urls.length} URL(s)`,

@@ -35,7 +35,7 @@ export async function readDatasetFile(
 
 /** Saves a dataset summary as a finding for `write_report` and returns the tool's result. */
 export async function recordDatasetSummary(context: ToolContext, tool: string, summary: DatasetSummary) {
-  const findingsPath = await writeFinding(context.workspace, context.runId, {
+  const findingsPath = await writeFinding(context.workspace, context, {
     kind: 'dataset',
     tool,
     subject: summary.file,

@@ -15,15 +15,26 @@ export interface Finding<Data = unknown> {
   data: Data;
 }
 
-/** Directory of a run's findings, relative to the workspace. */
-export const findingsDirectory = (runId: string): string =>
-  join('.autonoma', 'findings', runId.replace(/[^a-zA-Z0-9_.-]/g, '_') || 'run');
+/** Directory of a run tree's findings (named by its root run), relative to the workspace. */
+export const findingsDirectory = (rootRunId: string): string =>
+  join('.autonoma', 'findings', rootRunId.replace(/[^a-zA-Z0-9_.-]/g, '_') || 'run');
 
-/** Writes a finding as `<workspace>/.autonoma/findings/<runId>/<tool>.json`; returns its workspace-relative path. */
-export async function writeFinding(workspace: string, runId: string, finding: Finding): Promise<string> {
+/** Which run wrote a finding, and the tree it belongs to. */
+export interface FindingOwner {
+  runId: string;
+  rootRunId: string;
+}
+
+/**
+ * Writes a finding where the whole delegation tree's report reads it: `<tool>.json` for the tree's
+ * root run, `<tool>.<runId>.json` for a run it delegated to, under the root's directory. Returns its
+ * workspace-relative path.
+ */
+export async function writeFinding(workspace: string, owner: FindingOwner, finding: Finding): Promise<string> {
+  const name = owner.runId === owner.rootRunId ? finding.tool : `${finding.tool}.${owner.runId}`;
   const { root, target } = await resolveInWorkspace(
     workspace,
-    join(findingsDirectory(runId), `${finding.tool}.json`),
+    join(findingsDirectory(owner.rootRunId), `${name.replace(/[^a-zA-Z0-9_.-]/g, '_')}.json`),
   );
   await ensureParent(root, target);
   await writeFile(target, `${JSON.stringify(finding, null, 2)}\n`, 'utf8');
@@ -36,9 +47,12 @@ function isFinding(value: unknown): value is Finding {
   return typeof record['kind'] === 'string' && typeof record['tool'] === 'string' && 'data' in record;
 }
 
-/** The findings written in a run, by file name order; unreadable or foreign files are skipped. */
-export async function readFindings(workspace: string, runId: string): Promise<Finding[]> {
-  const { target } = await resolveInWorkspace(workspace, findingsDirectory(runId));
+/**
+ * The findings written in a run tree (the run that delegated and the runs it delegated to), by file
+ * name order; unreadable or foreign files are skipped.
+ */
+export async function readFindings(workspace: string, rootRunId: string): Promise<Finding[]> {
+  const { target } = await resolveInWorkspace(workspace, findingsDirectory(rootRunId));
   let names: string[];
   try {
     names = (await readdir(target)).filter((name) => name.endsWith('.json')).sort();
@@ -48,7 +62,7 @@ export async function readFindings(workspace: string, runId: string): Promise<Fi
   const findings: Finding[] = [];
   for (const name of names) {
     try {
-      const file = await resolveInWorkspace(workspace, join(findingsDirectory(runId), name));
+      const file = await resolveInWorkspace(workspace, join(findingsDirectory(rootRunId), name));
       const value = JSON.parse(await readFile(file.target, 'utf8')) as unknown;
       if (isFinding(value)) findings.push(value);
     } catch {

@@ -25,7 +25,7 @@ const input = z.strictObject({
 export function createWriteReportTool(home?: string) {
   return defineTool({
     name: 'write_report',
-    description: `Write a Markdown report of the findings collected by the analysis skills in this run (source tree, dataset, URL checks) to a file in the workspace (default ${defaultReportPath}).`,
+    description: `Write a Markdown report of the findings collected by the analysis skills in this run and the runs it delegated to (source tree, dataset, URL checks) to a file in the workspace (default ${defaultReportPath}).`,
     input,
     idempotent: true,
     risk: 'medium',
@@ -39,7 +39,7 @@ export function createWriteReportTool(home?: string) {
       }),
     },
     async execute({ title, path }, context) {
-      const findings = await readFindings(context.workspace, context.runId);
+      const findings = await readFindings(context.workspace, context.rootRunId);
       if (findings.length === 0)
         throw new ToolError(
           'no_findings',

@@ -1,0 +1,126 @@
+/**
+ * The HTTP API (ARCHITECTURE §8): Fastify with zod schemas on every route, the OpenAPI 3.1 document
+ * generated from them, one error shape, a request id on every request, and `/v1` behind the
+ * authentication seam. The same server answers on TCP (`autonoma serve`) and on the control socket of
+ * the process that holds an embedded store; only its authenticators differ.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import type { Run } from '@autonoma/core';
+import Fastify from 'fastify';
+import type { FastifyServerOptions } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { App } from '../app.ts';
+import { version } from '../version.ts';
+import type { Authenticator } from './auth.ts';
+import { installAuthentication } from './auth.ts';
+import { installErrorHandling } from './errors.ts';
+import type { ReadinessCheck } from './readiness.ts';
+import { defaultReadiness } from './readiness.ts';
+import { installRequestId, requestIdOf } from './request-id.ts';
+import { healthRoutes } from './routes/health.ts';
+import { v1Routes } from './routes/index.ts';
+import { runWebSocketOperation } from './routes/run-events.ts';
+import type { Api, RouteDeps } from './routes/route-deps.ts';
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  /** Turn a request's credential into a principal, tried in order (see auth.ts). */
+  authenticators: readonly Authenticator[];
+  /** Fastify's logger option (pino). @default false */
+  logger?: FastifyServerOptions['logger'];
+  /** Heartbeat interval of live streams. @default 15000 */
+  heartbeatMs?: number;
+  /** Told when a request made a run runnable (whoever advances runs may look now). */
+  onRunnable?: (run: Run) => void;
+  /** What `/readyz` checks. @default the store, and Redis in a cluster */
+  readiness?: readonly ReadinessCheck[];
+  /** Serve `/openapi.json` and `/docs`. @default true */
+  docs?: boolean;
+  /** Serve on a server made elsewhere (the control socket's, listening before Fastify is loaded). */
+  serverFactory?: FastifyServerOptions['serverFactory'];
+  /** Largest request body, in bytes. @default 1048576 */
+  bodyLimit?: number;
+}
+
+/**
+ * Builds the API over an app's services (not listening yet: call `listen`, or route a server's
+ * requests to it). Closing it ends open streams and releases the readiness checks; the app stays open.
+ */
+export async function createApiServer(app: App, options: ApiServerOptions): Promise<Api> {
+  const api: Api = Fastify({
+    logger: options.logger ?? false,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+  }).withTypeProvider<ZodTypeProvider>();
+  api.setValidatorCompiler(validatorCompiler);
+  api.setSerializerCompiler(serializerCompiler);
+  installRequestId(api);
+  installErrorHandling(api);
+
+  const closing: (() => void)[] = [];
+  const readiness = options.readiness ?? defaultReadiness(app);
+  api.addHook('preClose', async () => {
+    for (const close of closing) close();
+  });
+  api.addHook('onClose', async () => {
+    await Promise.all(readiness.map((check) => check.close?.()));
+  });
+
+  const docs = options.docs ?? true;
+  if (docs) {
+    await api.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Autonoma API',
+          version,
+          description: 'Durable autonomous agents: agents, runs and their live events, memories, audit.',
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      },
+      transform: createJsonSchemaTransform({ skipList: [] }),
+      transformObject: (document) => withWebSocketRoutes(jsonSchemaTransformObject(document)),
+    });
+    await api.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    api.get('/openapi.json', { schema: { hide: true } }, async () => api.swagger());
+  }
+  await api.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  healthRoutes(api, readiness);
+  const deps: RouteDeps = {
+    services: app.services,
+    tools: app.tools,
+    bus: app.bus,
+    streams: { heartbeatMs: options.heartbeatMs ?? 15_000 },
+    onRunnable: options.onRunnable ?? (() => undefined),
+    onClose: (close) => void closing.push(close),
+  };
+  await api.register(
+    async (v1) => {
+      installAuthentication(v1, options.authenticators);
+      for (const routes of v1Routes) routes(v1, deps);
+    },
+    { prefix: '/v1' },
+  );
+  return api;
+}
+
+/**
+ * @fastify/websocket hides WebSocket routes from the document (they answer an upgrade, not JSON); the
+ * document still lists them, described by hand.
+ */
+function withWebSocketRoutes<T extends object>(document: T): T {
+  const paths = (document as { paths?: Record<string, unknown> }).paths ?? {};
+  return { ...document, paths: { ...paths, '/v1/runs/{id}/ws': { get: runWebSocketOperation } } };
+}

@@ -1,0 +1,103 @@
+/**
+ * The job system (part of the composition root): the queue — BullMQ when the store is PostgreSQL and
+ * REDIS_URL is set, else the local queue over the store — with the worker registry, the sweeper and,
+ * for BullMQ, the outbox relay. Nothing connects to Redis before it is used.
+ */
+import type { Clock, IdGenerator, JobQueue } from '@autonoma/core';
+import type * as BullmqAdapter from './jobs/bullmq-queue.ts';
+import type { Config } from './config/schema.ts';
+import type { JobLogger } from './jobs/job-logger.ts';
+import { silentLogger } from './jobs/job-logger.ts';
+import { createLocalQueue } from './jobs/local-queue.ts';
+import type { SweeperOptions } from './jobs/sweeper.ts';
+import { createSweeper } from './jobs/sweeper.ts';
+import type { Wakeup } from './jobs/wakeup.ts';
+import { createWakeup } from './jobs/wakeup.ts';
+import type { WorkerRegistry } from './jobs/worker-registry.ts';
+import { createWorkerRegistry } from './jobs/worker-registry.ts';
+import type { Database } from './store/database.ts';
+
+/** Something started in the background that can be stopped. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** The queue and what keeps it healthy. */
+export interface JobSystem {
+  /** `bullmq` in a cluster (PostgreSQL + Redis), `local` otherwise. */
+  readonly transport: 'local' | 'bullmq';
+  readonly queue: JobQueue;
+  readonly registry: WorkerRegistry;
+  /** Notified whenever this process writes jobs: wakes its consumers (local) or its relay (BullMQ). */
+  readonly wakeup: Wakeup;
+  /** Throws a one-line error when the transport cannot be used (Redis unreachable, or evicting keys). */
+  check(): Promise<void>;
+  /** Starts the outbox relay in this process (BullMQ only; nothing to relay for the local queue). */
+  startRelay(): Stoppable;
+  /** Starts the sweeper in this process (see jobs/sweeper.ts). */
+  startSweeper(
+    options?: Pick<SweeperOptions, 'ownsStore' | 'deadAfterMs' | 'graceMs'> & { intervalMs?: number },
+  ): Stoppable;
+  close(): Promise<void>;
+}
+
+/** What the job system is built from. */
+export interface JobWiring {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  ids: IdGenerator;
+  logger?: JobLogger;
+}
+
+/** Builds the job system of an app; `bullmq` is the loaded BullMQ adapter module in a cluster. */
+export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter | undefined): JobSystem {
+  const { config, database, clock, ids } = wiring;
+  const logger = wiring.logger ?? silentLogger;
+  const wakeup = createWakeup();
+  const db = database.executor;
+  const common = {
+    db,
+    clock,
+    ids,
+    wakeup,
+    defaultOrgCap: config.orgMaxRunsInFlight,
+    lockMs: config.jobLockMs,
+    logger,
+  };
+  const registry = createWorkerRegistry(db);
+  const startSweeper: JobSystem['startSweeper'] = (options = {}) =>
+    createSweeper({ db, clock, logger, onJobsWritten: () => wakeup.notify(), ...options }).start(
+      options.intervalMs,
+    );
+  if (bullmq && config.redisUrl) {
+    const queue = bullmq.createBullmqQueue({
+      ...common,
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      // A lapsed lock is noticed within this: recovery takes at most the lock plus it.
+      stalledIntervalMs: Math.min(2000, Math.max(250, Math.floor(config.jobLockMs / 2))),
+    });
+    return {
+      transport: 'bullmq',
+      queue,
+      registry,
+      wakeup,
+      check: () => queue.check(),
+      startRelay: () => queue.startRelay(),
+      startSweeper,
+      close: () => queue.close(),
+    };
+  }
+  const queue = createLocalQueue(common);
+  return {
+    transport: 'local',
+    queue,
+    registry,
+    wakeup,
+    check: async () => undefined,
+    startRelay: () => ({ stop: async () => undefined }),
+    startSweeper,
+    close: () => queue.close(),
+  };
+}

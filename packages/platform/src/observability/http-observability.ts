@@ -1,0 +1,98 @@
+/**
+ * HTTP observability for the API server (Fastify): request metrics (`autonoma_http_request_duration_
+ * seconds` by route template, method and status), a server span per request whose context is active
+ * while the request is handled — so a run created by the request, and the job that carries it
+ * (`injectTraceContext`), join its trace — and the logger options that give every request's log lines
+ * its `requestId`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LogController } from 'fastify';
+import type { Span } from '@opentelemetry/api';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { Tracing } from './tracing.ts';
+
+/** What {@link installHttpObservability} reports to; each part is optional. */
+export interface HttpObservability {
+  metrics?: Metrics | undefined;
+  tracing?: Tracing | undefined;
+}
+
+/** Paths left out: Prometheus' own scrapes would drown the API's traffic. */
+const unobserved = new Set(['/metrics']);
+/** Paths counted in metrics but not traced (probes every few seconds). */
+const untraced = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The route template of a request (`/v1/runs/:id`), or `unmatched` for a 404 (never the raw path). */
+export const routeOf = (request: FastifyRequest): string => request.routeOptions.url ?? 'unmatched';
+
+const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};
+
+/**
+ * Installs the hooks on the root instance. Call it right after the request-id hook and before any
+ * other `onRequest` hook (authentication): the hooks after it run inside the request's span.
+ */
+export function installHttpObservability(api: FastifyInstance, observability: HttpObservability): void {
+  const { metrics, tracing } = observability;
+  const spans = new WeakMap<FastifyRequest, Span>();
+  if (tracing) {
+    const { api: otel, tracer } = tracing;
+    api.addHook('onRequest', (request, _reply, done) => {
+      const path = pathOf(request.url);
+      if (untraced.has(path)) {
+        done();
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const name of ['traceparent', 'tracestate']) {
+        const value = request.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
+      const parent = tracing.extract(headers);
+      // No query string in any attribute: it may carry a token.
+      const span = tracer.startSpan(
+        request.method,
+        {
+          kind: otel.SpanKind.SERVER,
+          attributes: {
+            'http.request.method': request.method,
+            'url.path': path,
+            'url.scheme': request.protocol,
+            'autonoma.request.id': request.id,
+          },
+        },
+        parent,
+      );
+      spans.set(request, span);
+      tracing.with(otel.trace.setSpan(parent, span), done);
+    });
+  }
+  api.addHook('onResponse', async (request, reply) => {
+    const route = routeOf(request);
+    const status = reply.statusCode;
+    if (metrics && !unobserved.has(route))
+      metrics.httpRequest(route, request.method, status, reply.elapsedTime / 1000);
+    const span = spans.get(request);
+    if (span && tracing) {
+      span.updateName(`${request.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
+      if (status >= 500) {
+        span.setAttribute('error.type', String(status));
+        span.setStatus({ code: tracing.api.SpanStatusCode.ERROR });
+      }
+      span.end();
+      spans.delete(request);
+    }
+  });
+}
+
+/**
+ * Fastify options that log through `logger` with the request id under `requestId` on every line of a
+ * request: spread them into `Fastify({ ... })` (instead of `logger`).
+ */
+export function apiLoggerOptions(logger: Logger): { loggerInstance: Logger; logController: LogController } {
+  return { loggerInstance: logger, logController: new LogController({ requestIdLogLabel: 'requestId' }) };
+}

@@ -1,0 +1,138 @@
+/**
+ * OpenTelemetry tracing, off unless asked for: with `OTEL_EXPORTER_OTLP_ENDPOINT` set (and
+ * `OTEL_SDK_DISABLED` not true) the SDK is loaded — lazily, so a process without an endpoint never
+ * loads it — and spans are exported over OTLP/HTTP (JSON) to `<endpoint>/v1/traces`. Without an
+ * endpoint nothing is loaded, created or sent.
+ *
+ * Spans are made by hand at the points that matter (HTTP request, job, run slice, step, model call,
+ * tool call), not by auto-instrumentation: no module patching, no start-up cost, and nothing recorded
+ * that we did not choose to record (tool arguments and secrets never are).
+ */
+import type * as OtelApi from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
+import type { Config } from '../config/schema.ts';
+
+/** W3C trace context (`traceparent`, `tracestate`) as a plain object: what crosses a queue. */
+export type TraceCarrier = Record<string, string>;
+
+/** The tracing of one process. */
+export interface Tracing {
+  /** The OpenTelemetry API module (loaded with the SDK). */
+  readonly api: typeof OtelApi;
+  readonly tracer: Tracer;
+  /** The context of the code running now (the span a request or job handler runs in). */
+  active(): Context;
+  /** Runs `fn` with `context` active (spans started inside are its children). */
+  with<T>(context: Context, fn: () => T): T;
+  /** The W3C trace context of `context` (the active one by default); empty without a span. */
+  inject(context?: Context): TraceCarrier;
+  /** A context whose parent is the span a carrier names (the root context for none). */
+  extract(carrier: TraceCarrier | undefined): Context;
+  /** Exports what is buffered. */
+  flush(): Promise<void>;
+  /** Flushes and stops exporting (bounded: a collector that does not answer delays it at most 5 s). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startTracing}. */
+export interface TracingOptions {
+  /** OTLP/HTTP base endpoint, e.g. `http://jaeger:4318` (spans go to `<endpoint>/v1/traces`). */
+  endpoint: string;
+  /** `service.name`. */
+  serviceName: string;
+  /** `service.version`. */
+  serviceVersion: string;
+  /** Told when an export fails (at most once a minute). */
+  onExportError?: (message: string) => void;
+  /** Delay between batch exports. @default 1000 */
+  exportIntervalMs?: number;
+}
+
+/** Loads the SDK and starts exporting. */
+export async function startTracing(options: TracingOptions): Promise<Tracing> {
+  const { createSdkTracing } = await import('./tracing-sdk.ts');
+  return createSdkTracing(options);
+}
+
+/** True when the configuration asks for traces: an endpoint, and the SDK not disabled. */
+export const tracingEnabled = (config: Pick<Config, 'otelEndpoint' | 'otelSdkDisabled'>): boolean =>
+  config.otelEndpoint !== undefined && !config.otelSdkDisabled;
+
+/** The W3C trace context of the active span, to carry in a job payload; `{}` without tracing. */
+export const injectTraceContext = (tracing: Tracing | undefined): TraceCarrier =>
+  tracing ? tracing.inject() : {};
+
+/** The trace context a job payload carried (`undefined`: the root context), for {@link withJobSpan}. */
+export const extractTraceContext = (
+  tracing: Tracing | undefined,
+  carrier: TraceCarrier | undefined,
+): Context | undefined => tracing?.extract(carrier);
+
+/** What a job span records. */
+export interface JobSpanInfo {
+  /** The job's kind (`agent-run`, `learning-refresh`, …). */
+  kind: string;
+  id: string;
+  /** The run an `agent-run` job advances. */
+  runId?: string;
+  orgId?: string;
+  /** 1 for the first attempt. */
+  attempt?: number;
+  /** The queue (priority) it came from. */
+  queue?: string;
+  /** The trace context written with the job ({@link injectTraceContext} where it was enqueued). */
+  trace?: TraceCarrier;
+}
+
+/**
+ * Runs a job's handler inside a `job <kind>` span (a consumer span whose parent is the trace the job
+ * carried), so that the run slice the job advances — and its steps, model and tool calls — join the
+ * trace of the request that enqueued it. Without tracing it only runs `fn`.
+ */
+export async function withJobSpan<T>(
+  tracing: Tracing | undefined,
+  job: JobSpanInfo,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (!tracing) return fn();
+  const { api } = tracing;
+  const parent = tracing.extract(job.trace);
+  const span = tracing.tracer.startSpan(
+    `job ${job.kind}`,
+    {
+      kind: api.SpanKind.CONSUMER,
+      attributes: {
+        'messaging.operation.type': 'process',
+        'messaging.message.id': job.id,
+        'autonoma.job.kind': job.kind,
+        ...(job.queue === undefined ? {} : { 'messaging.destination.name': job.queue }),
+        ...(job.attempt === undefined ? {} : { 'autonoma.job.attempt': job.attempt }),
+        ...(job.runId === undefined ? {} : { 'autonoma.run.id': job.runId }),
+        ...(job.orgId === undefined ? {} : { 'autonoma.org.id': job.orgId }),
+      },
+    },
+    parent,
+  );
+  try {
+    const result = await tracing.with(api.trace.setSpan(parent, span), fn);
+    span.setStatus({ code: api.SpanStatusCode.OK });
+    return result;
+  } catch (error) {
+    span.setStatus({ code: api.SpanStatusCode.ERROR });
+    span.setAttribute('error.type', errorType(error));
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** A low-cardinality error type for `error.type`: an error's `code`, else its class name. Never its message. */
+export function errorType(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    const name = (error as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return 'error';
+}
