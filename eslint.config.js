@@ -3,12 +3,20 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', '.autonoma', 'coverage', 'packages/platform/src/store/migrations', '**/*.mjs'],
+    ignores: [
+      'node_modules',
+      '.autonoma',
+      'coverage',
+      'packages/platform/src/store/migrations',
+      '**/*.mjs',
+      'apps/web/dist',
+      'test-artifacts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

@@ -15,6 +15,26 @@ export default defineConfig({
         extends: true,
         test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], fileParallelism: true },
       },
+      {
+        // The dashboard's component tests, in a simulated DOM (apps/web/test).
+        extends: true,
+        test: {
+          name: 'web',
+          include: ['apps/web/test/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          setupFiles: ['apps/web/test/setup.ts'],
+        },
+      },
+      {
+        // The dashboard end to end: `autonoma serve` and Debian's Chromium (apps/web/e2e, docs/dashboard.md).
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['apps/web/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

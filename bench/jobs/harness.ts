@@ -8,7 +8,12 @@ import { AgentSpec, type Scope } from '@autonoma/core';
 import { queryRows, sql } from '../../packages/platform/src/store/index.ts';
 import type { Cluster, WorkerProcess } from '../../packages/platform/test/jobs/cluster-harness.ts';
 
-export { startCluster, workerReady, type Cluster, type WorkerProcess } from '../../packages/platform/test/jobs/cluster-harness.ts';
+export {
+  startCluster,
+  workerReady,
+  type Cluster,
+  type WorkerProcess,
+} from '../../packages/platform/test/jobs/cluster-harness.ts';
 export { environment, fixed, intFlag, median, parseFlags, percentile, table } from '../steps/harness.ts';
 
 /** An agent with no tools: its runs cost a model call and the loop, nothing else. */
@@ -47,7 +52,11 @@ export async function finalizedCount(cluster: Cluster, ids: readonly string[]): 
 }
 
 /** Polls until every run is finalized; returns when the last one was (ms since the epoch). */
-export async function waitAllFinalized(cluster: Cluster, ids: readonly string[], timeoutMs = 900_000): Promise<number> {
+export async function waitAllFinalized(
+  cluster: Cluster,
+  ids: readonly string[],
+  timeoutMs = 900_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if ((await finalizedCount(cluster, ids)) === ids.length) break;

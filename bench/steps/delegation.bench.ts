@@ -55,7 +55,11 @@ const brain: Brain = {
 
 async function createAgent(database: Database): Promise<Agent> {
   await database.stores.organizations.ensure({ id: benchOrg, name: 'bench', createdAt: Date.now() });
-  const spec = AgentSpec.parse({ name: 'bench-tree', tools: ['delegate', 'echo'], budgets: { maxSteps: 1000 } });
+  const spec = AgentSpec.parse({
+    name: 'bench-tree',
+    tools: ['delegate', 'echo'],
+    budgets: { maxSteps: 1000 },
+  });
   return database.stores.agents.upsert(benchOrg, spec, { id: 'agt_tree', now: Date.now() });
 }
 
@@ -141,7 +145,14 @@ for (const kind of flags.stores) {
 console.log(`## Delegation overhead: 1 parent → ${children} children of one instant step (in one process)\n`);
 console.log(
   table(
-    ['store', 'rounds', 'delegate step → resumed step (median ms)', `floor: ${children} loose runs (median ms)`, 'ratio', 'per child (ms)'],
+    [
+      'store',
+      'rounds',
+      'delegate step → resumed step (median ms)',
+      `floor: ${children} loose runs (median ms)`,
+      'ratio',
+      'per child (ms)',
+    ],
     results.map((result) => {
       const delegation = median(result.delegationMs);
       const floor = median(result.floorMs);

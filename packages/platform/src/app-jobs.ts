@@ -76,7 +76,7 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
       // A lapsed lock is noticed within this: recovery takes at most the lock plus it.
-      stalledIntervalMs: Math.min(2000, Math.max(250, Math.floor(config.jobLockMs / 2))),
+      stalledIntervalMs: Math.min(2000, Math.max(250, Math.floor(config.jobLockMs / 4))),
     });
     return {
       transport: 'bullmq',

@@ -34,15 +34,24 @@ import { createRedactor } from './security/redact.ts';
 import type { Services } from './services/index.ts';
 import {
   AgentService,
+  ApiKeyService,
+  AuthService,
   ConversationService,
   AuditService,
   ExplainService,
   JobService,
   MemoryService,
   ReplayService,
+  RunQuotaService,
   ScheduleService,
+  UserService,
   WorkerService,
 } from './services/index.ts';
+import { createAccessTokens } from './security/jwt.ts';
+import { resolveJwtSecret } from './security/jwt-secret.ts';
+import { auditToolCalls } from './security/audited-tools.ts';
+import type { PasswordHasher } from './security/passwords.ts';
+import { createPasswordHasher } from './security/passwords.ts';
 import type { Database } from './store/database.ts';
 import { createDatabase } from './store/database.ts';
 import { openEmbeddedDatabase } from './store/open-embedded.ts';
@@ -69,6 +78,8 @@ export interface AppOptions {
    * @default traces only, when OTEL_EXPORTER_OTLP_ENDPOINT is set (closed with the app)
    */
   observability?: Observability;
+  /** Hashes passwords (tests use a cheaper argon2id cost). @default argon2id at OWASP's minimum cost */
+  passwords?: PasswordHasher;
 }
 
 /** The composition root's product: every adapter wired, one object handed to the CLI, API and workers. */
@@ -112,6 +123,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const bullmq = !embedded && config.redisUrl ? await import('./jobs/bullmq-queue.ts') : undefined;
   const database = await openDatabase(config, home, embedded, options.inMemory === true);
   try {
+    // Read (or made, on an embedded home's first start) before anything can sign a token; never logged.
+    const jwtSecret = await resolveJwtSecret({ configured: config.jwtSecret, embedded, home });
     const createBus = (readEvents: StoredEventReader): EventBus =>
       redis && config.redisUrl
         ? redis.createRedisEventBus({ url: config.redisUrl, readEvents })
@@ -127,6 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       createBus,
       bullmq,
       observability,
+      jwtSecret,
     });
     // First start (or upgrade) of an embedded store: its default agent is created explicitly here.
     if (database.migratedOnOpen.length > 0) await app.services.agents.ensureDefault(app.localScope);
@@ -148,10 +162,13 @@ interface Parts {
   createBus: (readEvents: StoredEventReader) => EventBus;
   bullmq: typeof BullmqAdapter | undefined;
   observability: Observability;
+  /** Signs access tokens; absent in a cluster without AUTONOMA_JWT_SECRET (sign-in is then off). */
+  jwtSecret: string | undefined;
 }
 
 function assemble(parts: Parts): App {
-  const { config, database, embedded, models, options, home, createBus, bullmq, observability } = parts;
+  const { config, database, embedded, models, options, home, createBus, bullmq, observability, jwtSecret } =
+    parts;
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const { stores } = database;
@@ -173,9 +190,8 @@ function assemble(parts: Parts): App {
       clock,
       ...(embed ? { embed } : {}),
     });
-  // Set below: the run service and the conversation service need each other.
-  let conversations: ConversationService | undefined;
-  const hooks = withConversationContext(learning, (run, agent) => conversations?.contextFor(run, agent));
+  // `conversations` is made below: the run service and the conversation service need each other.
+  const hooks = withConversationContext(learning, (run, agent) => conversations.contextFor(run, agent));
   const planner = createPlannerBrain({
     now: () => clock.now(),
     stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
@@ -195,7 +211,11 @@ function assemble(parts: Parts): App {
     embedded,
     owner: leaseOwner,
     tools,
-    toolsFor: toolsForRuns(tools, { config, home, workspaceOf, pool: mcpPool }),
+    // Every tool call a run makes is in the audit log (issue 11), whichever process advances it.
+    toolsFor: auditToolCalls(toolsForRuns(tools, { config, home, workspaceOf, pool: mcpPool }), {
+      audit: stores.audit,
+      clock,
+    }),
     brainFor: (agent) => chooseBrain(agent, models, planner),
     clock,
     ids,
@@ -215,7 +235,8 @@ function assemble(parts: Parts): App {
       : { leaseTtlMs: options.leaseTtlMs ?? config.leaseTtlMs }),
   });
   const agents = new AgentService({ agents: stores.agents, audit: stores.audit, tools, clock, ids });
-  conversations = new ConversationService({ conversations: stores.conversations, runs, clock, ids });
+  const passwords = options.passwords ?? createPasswordHasher();
+  const conversations = new ConversationService({ conversations: stores.conversations, runs, clock, ids });
   const services: Services = {
     runs,
     agents,
@@ -227,7 +248,7 @@ function assemble(parts: Parts): App {
       // Stored embeddings come from the provider when one is configured: then search by full text.
       ...(config.embeddingModel ? { embedQuery: null } : {}),
     }),
-    audit: new AuditService(stores.audit),
+    audit: new AuditService(stores.audit, clock),
     explain: new ExplainService({ runs }),
     conversations,
     // A replay re-runs through a run service wired like `runs`, over its own throwaway store.
@@ -247,6 +268,27 @@ function assemble(parts: Parts): App {
       jobsWritten: () => jobs.wakeup.notify(),
     }),
     workers: new WorkerService({ registry: jobs.registry, clock }),
+    users: new UserService({
+      users: stores.users,
+      sessions: stores.sessions,
+      audit: stores.audit,
+      passwords,
+      clock,
+      ids,
+    }),
+    auth: new AuthService({
+      users: stores.users,
+      apiKeys: stores.apiKeys,
+      sessions: stores.sessions,
+      throttle: stores.loginThrottle,
+      audit: stores.audit,
+      passwords,
+      accessTokens: jwtSecret === undefined ? undefined : createAccessTokens(jwtSecret),
+      clock,
+      ids,
+    }),
+    apiKeys: new ApiKeyService({ apiKeys: stores.apiKeys, audit: stores.audit, clock, ids }),
+    runQuota: new RunQuotaService({ quota: stores.runQuota, limit: config.orgRunQuota }),
   };
   // Runs by status, queue depth and age, workers and approvals, read from the store on every scrape.
   const stopWatching = observability.watchStore({ db: database.executor, clock });

@@ -1,8 +1,8 @@
 /**
  * A worker pool inside a process: registers in the worker registry and heartbeats, consumes jobs from
  * the queues it serves (an `agent-run` job advances its run by one slice, a `learning-refresh` job
- * consolidates an organization's learning), and runs the sweeper — and, in a cluster, the outbox relay
- * — alongside. `autonoma worker` is one pool in its own process; `autonoma serve` may start one next to
+ * consolidates an organization's learning), and runs the sweeper, the scheduler of cron goals — and,
+ * in a cluster, the outbox relay — alongside. `autonoma worker` is one pool in its own process; `autonoma serve` may start one next to
  * the API. Stopping with `drain` lets every slice in flight commit its step, leaving its run runnable
  * with its next job written; draining never cancels a run.
  */
@@ -15,6 +15,7 @@ import { missingCapabilities, requiredCapabilities, workerCapabilities } from '.
 import type { JobLogger } from './jobs/job-logger.ts';
 import { silentLogger } from './jobs/job-logger.ts';
 import { parseConcurrency, parseQueues } from './jobs/queue-names.ts';
+import { startScheduler } from './schedules/index.ts';
 import { isAlive } from './jobs/worker-registry.ts';
 import { version } from './version.ts';
 
@@ -30,6 +31,8 @@ export interface WorkerPoolOptions {
   sweeper?: boolean;
   /** Run the outbox relay in this process (cluster only). @default true */
   relay?: boolean;
+  /** Fire due schedules from this process (every process may; each slot fires once). @default true */
+  scheduler?: boolean;
   /** How often the registry heartbeat is written. @default 1000 */
   heartbeatMs?: number;
   /** A worker whose heartbeat is older than this is dead to the sweeper. @default 5000 */
@@ -197,6 +200,13 @@ export async function startWorkerPool(app: App, options: WorkerPoolOptions = {})
         ...(app.mode === 'embedded' ? { ownsStore: { ownLeaseOwner: app.leaseOwner } } : {}),
       }),
     );
+  }
+  if (options.scheduler !== false) {
+    const scheduler = startScheduler(services, {
+      clock,
+      onError: (error) => logger.warn({ error: describeError(error) }, 'a schedule could not fire'),
+    });
+    background.push(scheduler);
   }
   const heartbeat = setInterval(() => {
     jobs.registry.heartbeat(id, { now: clock.now(), inFlight: consumer.inFlight }).catch((error: unknown) => {

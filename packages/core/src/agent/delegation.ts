@@ -202,23 +202,27 @@ export async function collectChildren(
     });
   if (calls.length === 0) return undefined;
   const collected: CollectedChildren = { events: [], usage: emptyUsage() };
+  /** The `delegate` call's result: what the brain sees of its child. */
+  const callEnd = (
+    callId: string,
+    outcome: { ok: true; result: unknown } | { ok: false; error: ErrorValue },
+    latencyMs: number,
+  ): EventPayload => ({
+    type: 'tool-call-end',
+    step,
+    callId,
+    tool: delegateToolName,
+    ...outcome,
+    latencyMs,
+    fromJournal: false,
+  });
   for (const callId of calls) {
     const childRunId = childRunIdOf(callId);
     const child = await runs.get(run.orgId, childRunId);
     if (child === undefined) {
-      collected.events.push({
-        type: 'tool-call-end',
-        step,
-        callId,
-        tool: delegateToolName,
-        ok: false,
-        error: {
-          code: 'child_missing',
-          message: `the child run for this delegation was never created (its step was interrupted); delegate again if it is still needed`,
-        },
-        latencyMs: 0,
-        fromJournal: false,
-      });
+      const message =
+        'the child run for this delegation was never created (its step was interrupted); delegate again if it is still needed';
+      collected.events.push(callEnd(callId, { ok: false, error: { code: 'child_missing', message } }, 0));
       continue;
     }
     if (!isTerminal(child.status)) return 'unfinished';
@@ -233,35 +237,18 @@ export async function collectChildren(
     });
     const latencyMs = Math.max(0, (child.endedAt ?? child.updatedAt) - child.createdAt);
     const outcome = { childRunId, status: child.status, answer: child.answer, usage: child.usage };
+    const failure = `child run ${childRunId} ended ${child.status}${child.reason ? `: ${child.reason}` : ''}`;
     collected.events.push(
-      child.status === 'succeeded'
-        ? {
-            type: 'tool-call-end',
-            step,
-            callId,
-            tool: delegateToolName,
-            ok: true,
-            result: boundValue(outcome, resultMaxChars),
-            latencyMs,
-            fromJournal: false,
-          }
-        : {
-            type: 'tool-call-end',
-            step,
-            callId,
-            tool: delegateToolName,
-            ok: false,
-            error: {
-              code: `child_${child.status}`,
-              message:
-                `child run ${childRunId} ended ${child.status}${child.reason ? `: ${child.reason}` : ''}`.slice(
-                  0,
-                  resultMaxChars,
-                ),
+      callEnd(
+        callId,
+        child.status === 'succeeded'
+          ? { ok: true, result: boundValue(outcome, resultMaxChars) }
+          : {
+              ok: false,
+              error: { code: `child_${child.status}`, message: failure.slice(0, resultMaxChars) },
             },
-            latencyMs,
-            fromJournal: false,
-          },
+        latencyMs,
+      ),
     );
   }
   return collected;

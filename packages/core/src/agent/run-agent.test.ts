@@ -325,6 +325,28 @@ describe('runAgent', () => {
     expect(end).toMatchObject({ ok: false, error: { code: 'aborted' } });
   });
 
+  it('cancel during the brain’s call ends the run cancelled, not failed by the aborted call', async () => {
+    // As the model brain does: an aborted model call is a failed decision.
+    const aborted = (context: { signal: AbortSignal }): Promise<BrainDecision> =>
+      new Promise((resolve) => {
+        context.signal.addEventListener('abort', () =>
+          resolve({ kind: 'finish', status: 'failed', answer: 'the model call was cancelled' }),
+        );
+      });
+    const t = await setup([aborted], []);
+    const controller = new AbortController();
+    const running = advanceRun(t.runtime, {
+      run: await t.latest(),
+      lease: await t.lease(),
+      agent: t.agent,
+      signal: controller.signal,
+    });
+    while (t.brain.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    const result = await running;
+    expect(result.run).toMatchObject({ status: 'cancelled', reason: 'cancelled by request' });
+  });
+
   it('pauses for approval, then runs the approved call under its original key', async () => {
     const deploy = recordingTool('deploy', { risk: 'high' });
     const t = await setup([act({ tool: 'deploy', args: { value: 'prod' } }), finish('deployed')], [deploy], {

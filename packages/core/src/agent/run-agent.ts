@@ -486,7 +486,9 @@ async function commitWork(
   const { run, options, runtime } = slice;
   const step = run.stepCount + 1;
   let outcome = work.outcome;
-  if (slice.signal.aborted && outcome.kind !== 'final') {
+  // A step cut short by a cancel ends the run cancelled, also when the cut failed the brain's call (a
+  // model call aborted mid-stream is a failure to the brain, not the run's).
+  if (slice.signal.aborted && (outcome.kind !== 'final' || outcome.status === 'failed')) {
     outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
   }
   const usage = addStepUsage(

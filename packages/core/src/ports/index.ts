@@ -6,3 +6,4 @@ export * from './event-bus.ts';
 export * from './job-queue.ts';
 export * from './schedule-store.ts';
 export * from './conversation-store.ts';
+export * from './account-store.ts';

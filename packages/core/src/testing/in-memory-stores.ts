@@ -1,4 +1,11 @@
 import { InMemoryAgentStore } from './in-memory-agent-store.ts';
+import {
+  InMemoryApiKeyStore,
+  InMemoryLoginThrottle,
+  InMemoryRunQuota,
+  InMemorySessionStore,
+  InMemoryUserStore,
+} from './in-memory-account-stores.ts';
 import { InMemoryAuditLog, InMemoryOrganizationStore, InMemorySettingsStore } from './in-memory-audit-log.ts';
 import { InMemoryPlanStore, InMemoryStatsStore } from './in-memory-learning-store.ts';
 import { InMemoryMemoryStore } from './in-memory-memory-store.ts';
@@ -20,6 +27,11 @@ export interface InMemoryStores {
   organizations: InMemoryOrganizationStore;
   schedules: InMemoryScheduleStore;
   conversations: InMemoryConversationStore;
+  users: InMemoryUserStore;
+  apiKeys: InMemoryApiKeyStore;
+  sessions: InMemorySessionStore;
+  loginThrottle: InMemoryLoginThrottle;
+  runQuota: InMemoryRunQuota;
 }
 
 /** Fresh in-memory stores (the journal is fenced by the run store's leases). */
@@ -37,5 +49,10 @@ export function createInMemoryStores(): InMemoryStores {
     organizations: new InMemoryOrganizationStore(),
     schedules: new InMemoryScheduleStore(),
     conversations: new InMemoryConversationStore(),
+    users: new InMemoryUserStore(),
+    apiKeys: new InMemoryApiKeyStore(),
+    sessions: new InMemorySessionStore(),
+    loginThrottle: new InMemoryLoginThrottle(),
+    runQuota: new InMemoryRunQuota(runs),
   };
 }

@@ -9,4 +9,11 @@ export { InMemoryStatsStore, InMemoryPlanStore } from './in-memory-learning-stor
 export { InMemoryAuditLog, InMemoryOrganizationStore, InMemorySettingsStore } from './in-memory-audit-log.ts';
 export { InMemoryScheduleStore } from './in-memory-schedule-store.ts';
 export { InMemoryConversationStore } from './in-memory-conversation-store.ts';
+export {
+  InMemoryApiKeyStore,
+  InMemoryLoginThrottle,
+  InMemoryRunQuota,
+  InMemorySessionStore,
+  InMemoryUserStore,
+} from './in-memory-account-stores.ts';
 export { createInMemoryStores, type InMemoryStores } from './in-memory-stores.ts';

@@ -78,7 +78,14 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof AutonomaError) {
     if (error.status === 503 || error.category === 'dependency') return unavailable();
     if (error.status >= 500) return { status: error.status, code: error.code, message: 'internal error' };
-    return { status: error.status, code: error.code, message: error.message };
+    const retryAfter = error.details?.['retryAfterSeconds'];
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      // A 429 says when to come back (rate limits, sign-in throttling, run quotas).
+      ...(typeof retryAfter === 'number' ? { retryAfter } : {}),
+    };
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && outageCodes.has(code)) return unavailable();

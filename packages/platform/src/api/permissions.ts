@@ -4,14 +4,16 @@
  * table before the handler runs, and a route that names no action cannot be registered under `/v1`.
  */
 
-/** The roles of ARCHITECTURE §3, most powerful first. */
-export const roles = ['owner', 'admin', 'operator', 'viewer'] as const;
-/** A role in an organization. */
-export type Role = (typeof roles)[number];
+import type { Role } from '@autonoma/core';
+import { roles } from '@autonoma/core';
+
+export { roles, type Role };
 
 const everyone: readonly Role[] = roles;
 const operators: readonly Role[] = ['owner', 'admin', 'operator'];
 const administrators: readonly Role[] = ['owner', 'admin'];
+/** Routes anyone may call, signed in or not (only signing in itself). */
+const anonymous = 'anonymous';
 
 /**
  * Action → the roles allowed to perform it. Reading is open to every member; running, cancelling and
@@ -25,19 +27,37 @@ export const permissions = {
   'runs:create': operators,
   'runs:cancel': operators,
   'runs:approve': operators,
+  'runs:answer': operators,
+  'conversations:read': everyone,
+  'conversations:write': operators,
+  'schedules:read': everyone,
+  'schedules:write': operators,
+  'jobs:read': operators,
+  'jobs:retry': operators,
+  'workers:read': operators,
   'memories:read': everyone,
   'memories:delete': administrators,
   'audit:read': administrators,
   'tools:read': everyone,
-} as const satisfies Record<string, readonly Role[]>;
+  'auth:sign-in': anonymous,
+  'auth:self': everyone,
+  'users:read': administrators,
+  'users:write': administrators,
+  'api-keys:read': administrators,
+  'api-keys:write': administrators,
+} as const satisfies Record<string, readonly Role[] | typeof anonymous>;
 
 /** An action a route performs. */
 export type Action = keyof typeof permissions;
 
 /** True when `role` may perform `action`. */
 export function allows(role: Role, action: Action): boolean {
-  return permissions[action].includes(role);
+  const allowed: readonly Role[] | typeof anonymous = permissions[action];
+  return allowed === anonymous || allowed.includes(role);
 }
+
+/** True for an action that needs no credential (signing in, refreshing a session). */
+export const isAnonymous = (action: Action): boolean => permissions[action] === anonymous;
 
 /** True when `value` names an action of the table. */
 export const isAction = (value: unknown): value is Action =>

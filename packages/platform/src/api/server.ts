@@ -21,7 +21,12 @@ import type { App } from '../app.ts';
 import { version } from '../version.ts';
 import type { Authenticator } from './auth.ts';
 import { installAuthentication } from './auth.ts';
+import { installDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
+import { installHardening } from './hardening.ts';
+import type { RateLimitStore } from './rate-limit.ts';
+import { createRateLimiter, memoryRateLimitStore, redisRateLimitStore } from './rate-limit.ts';
+import { auditDenial, installRequestAudit } from './request-audit.ts';
 import type { ReadinessCheck } from './readiness.ts';
 import { defaultReadiness } from './readiness.ts';
 import { installRequestId, requestIdOf } from './request-id.ts';
@@ -48,7 +53,23 @@ export interface ApiServerOptions {
   serverFactory?: FastifyServerOptions['serverFactory'];
   /** Largest request body, in bytes. @default 1048576 */
   bodyLimit?: number;
+  /**
+   * Where request rates are counted. @default Redis in a cluster with REDIS_URL (limits hold across
+   * replicas), this process otherwise
+   */
+  rateLimitStore?: RateLimitStore;
+  /** Serve the built web dashboard in this directory at `/` (see dashboard.ts). @default none */
+  dashboard?: string;
 }
+
+/**
+ * Trusts the first `hops` addresses from the socket's end of the chain (proxy-addr's hop index: 0 is the
+ * socket's peer), so the client address is the one the last trusted proxy appended.
+ */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
 
 /**
  * Builds the API over an app's services (not listening yet: call `listen`, or route a server's
@@ -60,12 +81,27 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // The client address is the socket's, or the one this many proxies appended (a fixed count:
+    // whatever a client writes in X-Forwarded-For beyond them gains it nothing).
+    trustProxy: app.config.trustProxyHops > 0 ? trustHops(app.config.trustProxyHops) : false,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   }).withTypeProvider<ZodTypeProvider>();
   api.setValidatorCompiler(validatorCompiler);
   api.setSerializerCompiler(serializerCompiler);
   installRequestId(api);
   installErrorHandling(api);
+  const { config } = app;
+  const limiter = createRateLimiter(
+    options.rateLimitStore ??
+      (app.mode === 'cluster' && config.redisUrl
+        ? await redisRateLimitStore(config.redisUrl)
+        : memoryRateLimitStore(app.clock)),
+  );
+  await installHardening(api, {
+    corsOrigins: config.corsOrigins,
+    limiter,
+    addressLimit: { max: config.rateLimitPerIpPerMinute },
+  });
 
   const closing: (() => void)[] = [];
   const readiness = options.readiness ?? defaultReadiness(app);
@@ -74,6 +110,7 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
   });
   api.addHook('onClose', async () => {
     await Promise.all(readiness.map((check) => check.close?.()));
+    await limiter.close();
   });
 
   const docs = options.docs ?? true;
@@ -108,11 +145,19 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
   };
   await api.register(
     async (v1) => {
-      installAuthentication(v1, options.authenticators);
+      installAuthentication(v1, {
+        authenticators: options.authenticators,
+        limiter,
+        limit: { max: config.rateLimitPerMinute },
+        onDenied: auditDenial(app.services.audit),
+        allowedOrigins: config.corsOrigins,
+      });
+      installRequestAudit(v1, app.services.audit);
       for (const routes of v1Routes) routes(v1, deps);
     },
     { prefix: '/v1' },
   );
+  if (options.dashboard !== undefined) await installDashboard(api, options.dashboard);
   return api;
 }
 

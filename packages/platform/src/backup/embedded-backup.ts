@@ -278,7 +278,7 @@ async function unpackImage(
   try {
     pglite = await PGlite.create({
       dataDir: directory,
-      loadDataDir: new Blob([image]),
+      loadDataDir: new Blob([new Uint8Array(image)]),
       extensions: { vector },
       startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'max_connections=10'],
     });

@@ -68,7 +68,10 @@ function conversationMessages(context: BrainContext): ModelMessage[] {
   if (!conversation) return [];
   const messages: ModelMessage[] = [];
   if (conversation.summary)
-    messages.push({ role: 'user', content: `Earlier in this conversation (summary): ${conversation.summary}` });
+    messages.push({
+      role: 'user',
+      content: `Earlier in this conversation (summary): ${conversation.summary}`,
+    });
   for (const turn of conversation.turns) {
     messages.push({ role: 'user', content: turn.user });
     messages.push({

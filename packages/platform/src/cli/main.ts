@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../version.ts';
 import { registerAgents } from './commands/agents.ts';
+import { registerAnswer } from './commands/answer.ts';
 import { registerApprovals } from './commands/approvals.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
+import { registerChat } from './commands/chat.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerJobs } from './commands/jobs.ts';
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerAgents(program);
   registerApprovals(program);
+  registerAnswer(program);
+  registerChat(program);
   registerMigrate(program);
   registerBackup(program);
   registerDoctor(program);

@@ -9,7 +9,7 @@ export type RunOutcome = Pick<Run, 'id' | 'status' | 'answer' | 'reason' | 'usag
  * Prints a run's end: the answer and the run id, or JSON. Only a succeeded run's answer goes to stdout;
  * any other run's answer (often its error) goes to stderr with the status line, so a script reading
  * stdout never takes a failure for a result. Sets a non-zero exit code unless it succeeded (3 when it
- * waits for an approval).
+ * waits for a person: an approval, or an answer to its question).
  */
 export function reportRun(run: RunOutcome, output: Output, json: boolean): void {
   if (json) {
@@ -31,8 +31,10 @@ export function reportRun(run: RunOutcome, output: Output, json: boolean): void 
     output.err(
       `run ${run.id}: ${run.status}${run.reason ? ` — ${run.reason}` : ''} (${formatUsage(run.usage)})`,
     );
+    if (run.status === 'waiting_input') output.err(`answer it with: autonoma answer ${run.id} <text…>`);
   }
-  if (run.status !== 'succeeded') process.exitCode = run.status === 'waiting_approval' ? 3 : 1;
+  if (run.status !== 'succeeded')
+    process.exitCode = run.status === 'waiting_approval' || run.status === 'waiting_input' ? 3 : 1;
 }
 
 /** The first line of a run: its id and goal (on stderr, unless JSON). */

@@ -91,6 +91,38 @@ export const ConfigSchema = z.strictObject({
     .regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1–64)')
     .default('autonoma'),
   jwtSecret: z.string().min(32).optional(),
+  /**
+   * Proxies in front of the server that append to `X-Forwarded-For`: the client address is the one
+   * this many hops from the right. 0 trusts no header (a forged one gains nothing). @default 0
+   */
+  trustProxyHops: integer(0, 10).default(0),
+  /**
+   * Browser origins allowed to call the API cross-origin (`https://app.example.org`); each is echoed only
+   * when it is listed, never `*`. Empty: CORS is off. @default []
+   */
+  corsOrigins: csv
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
+            "each must be an origin such as 'https://app.example.org' (no '*', no path)",
+          ),
+      ),
+    )
+    .default([]),
+  /** Requests per minute of one user or API key (0: no limit). @default 1200 */
+  rateLimitPerMinute: integer(0, 10_000_000).default(1200),
+  /** Requests per minute from one client address (0: no limit). @default 2400 */
+  rateLimitPerIpPerMinute: integer(0, 10_000_000).default(2400),
+  /** An organization's quota of runs queued or running; creates beyond it answer 429. @default 1000 */
+  orgRunQuota: integer(1, 10_000_000).default(1000),
+  /**
+   * Where `autonoma login` keeps its tokens (mode 0600).
+   * @default '~/.config/autonoma/credentials.json'
+   */
+  credentialsFile: z.string().min(1).optional(),
   /** A server URL the CLI talks to instead of the embedded store (`--server`). */
   server: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** The bearer token the CLI sends to `server`. Never a flag: a token on argv is visible to every user. */
@@ -146,6 +178,12 @@ export const environmentNames: Readonly<Partial<Record<ConfigKey, string>>> = Ob
   jobLockMs: 'AUTONOMA_JOB_LOCK_MS',
   queuePrefix: 'AUTONOMA_QUEUE_PREFIX',
   jwtSecret: 'AUTONOMA_JWT_SECRET',
+  trustProxyHops: 'AUTONOMA_TRUST_PROXY_HOPS',
+  corsOrigins: 'AUTONOMA_CORS_ORIGINS',
+  rateLimitPerMinute: 'AUTONOMA_RATE_LIMIT',
+  rateLimitPerIpPerMinute: 'AUTONOMA_RATE_LIMIT_IP',
+  orgRunQuota: 'AUTONOMA_ORG_RUN_QUOTA',
+  credentialsFile: 'AUTONOMA_CREDENTIALS_FILE',
   server: 'AUTONOMA_SERVER',
   token: 'AUTONOMA_TOKEN',
   logLevel: 'LOG_LEVEL',

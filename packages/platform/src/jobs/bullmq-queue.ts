@@ -314,12 +314,10 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     /** Runs one fetched job and settles it in BullMQ: completed, or delayed to run again. */
     const handle = async (job: BullJob, token: string, module: BullModule): Promise<void> => {
       try {
-        const start = await startJob(db, { id: job.id ?? '', owner, now: clock.now(), lockMs });
+        const row = await startJob(db, { id: job.id ?? '', owner, now: clock.now(), lockMs });
         let runAt: number | undefined;
-        // Redelivered before the row's lock lapsed: look again once it has.
-        if ('heldUntil' in start) runAt = start.heldUntil + 100;
-        else if ('row' in start) {
-          const outcome = await runner.run(start.row);
+        if (row) {
+          const outcome = await runner.run(row);
           if (outcome.kind === 'requeued') runAt = outcome.runAt;
         }
         // A finished row makes this delivery a duplicate: it just completes.

@@ -236,14 +236,16 @@ const byPriority = (left: JobRow, right: JobRow): number =>
   priorityRank[left.priority] - priorityRank[right.priority] || left.runAt - right.runAt;
 
 /**
- * A BullMQ consumer starts a job it was handed: `active` under its lock, one more attempt. Otherwise
- * says why not: the row is finished (or gone), or another consumer holds it under a live lock until
- * `heldUntil` (a redelivery that came before the row's lock lapsed).
+ * A BullMQ consumer starts a job it was handed: `active` under its lock, one more attempt. A row
+ * `active` under another consumer is taken over: BullMQ redelivers a job only once its lock lapsed,
+ * and the lock is renewed by the same process as the row's, so its holder is gone (were it only slow,
+ * the run's lease fences it, and its own end of the job no longer matches the attempt). Undefined
+ * when the row is finished (or gone): the delivery is a duplicate.
  */
 export async function startJob(
   db: Executor,
   input: { id: string; owner: string; now: number; lockMs: number },
-): Promise<{ row: JobRow } | { finished: true } | { heldUntil: number }> {
+): Promise<JobRow | undefined> {
   const { now } = input;
   const rows = await queryRows(
     db,
@@ -251,13 +253,9 @@ export async function startJob(
           locked_until = ${now + input.lockMs}::bigint, started_at = ${now}::bigint, updated_at = ${now}::bigint
         FROM (SELECT id, status = 'active' AS recovered FROM jobs WHERE id = ${input.id} FOR UPDATE) p
         WHERE j.id = p.id AND j.status IN ('pending', 'sent', 'active')
-          AND (j.status <> 'active' OR j.locked_until IS NULL OR j.locked_until < ${now}::bigint OR j.locked_by = ${input.owner})
         RETURNING j.*, p.recovered`,
   );
-  if (rows[0] !== undefined) return { row: jobFromRow(rows[0]) };
-  const current = (await queryRows(db, sql`SELECT status, locked_until FROM jobs WHERE id = ${input.id}`))[0];
-  if (current?.status === 'active') return { heldUntil: toNumber(current.locked_until) };
-  return { finished: true };
+  return rows[0] === undefined ? undefined : jobFromRow(rows[0]);
 }
 
 /** Which attempt of which job a consumer holds: every write after the start is fenced by it. */

@@ -5,7 +5,8 @@
  * (`injectTraceContext`), join its trace — and the logger options that give every request's log lines
  * its `requestId`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyTypeProvider } from 'fastify';
 import { LogController } from 'fastify';
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from './logger.ts';
@@ -32,10 +33,14 @@ const pathOf = (url: string): string => {
 };
 
 /**
- * Installs the hooks on the root instance. Call it right after the request-id hook and before any
- * other `onRequest` hook (authentication): the hooks after it run inside the request's span.
+ * Installs the hooks on the root instance, before any route is registered. Call it right after the
+ * request-id hook and before any other `onRequest` hook (authentication): the hooks after it, and the
+ * handler, run inside the request's span.
  */
-export function installHttpObservability(api: FastifyInstance, observability: HttpObservability): void {
+export function installHttpObservability<Log extends FastifyBaseLogger, Provider extends FastifyTypeProvider>(
+  api: FastifyInstance<Server, IncomingMessage, ServerResponse, Log, Provider>,
+  observability: HttpObservability,
+): void {
   const { metrics, tracing } = observability;
   const spans = new WeakMap<FastifyRequest, Span>();
   if (tracing) {
@@ -68,6 +73,14 @@ export function installHttpObservability(api: FastifyInstance, observability: Ht
       );
       spans.set(request, span);
       tracing.with(otel.trace.setSpan(parent, span), done);
+    });
+    // A client that goes away before the answer (a closed stream) gets no onResponse.
+    api.addHook('onRequestAbort', async (request) => {
+      const span = spans.get(request);
+      if (!span) return;
+      span.setAttribute('error.type', 'aborted');
+      span.end();
+      spans.delete(request);
     });
   }
   api.addHook('onResponse', async (request, reply) => {

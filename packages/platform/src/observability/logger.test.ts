@@ -131,7 +131,7 @@ describe('logger', () => {
       }),
       false,
     );
-    expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN  slow runId=run_1 ms=12\n$/);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}slow runId=run_1 ms=12\n$/);
     expect(formatPrettyLine('not json', false)).toBe('not json');
   });
 });

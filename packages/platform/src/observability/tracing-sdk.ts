@@ -14,7 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { TraceCarrier, Tracing, TracingOptions } from './tracing.ts';
+import type { TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
 
 /** How long closing waits for the last export. */
 const closeTimeoutMs = 5000;

@@ -1,11 +1,22 @@
-import type { AuditLog, AuditRecord, Scope } from '@autonoma/core';
+import type { AuditLog, AuditRecord, Clock, Scope } from '@autonoma/core';
+import { systemClock } from '@autonoma/core';
 
-/** The audit log of the caller's organization: read and verify; nothing edits or deletes it. */
+/** The audit log of the caller's organization: read, verify and append; nothing edits or deletes it. */
 export class AuditService {
   readonly #audit: AuditLog;
+  readonly #clock: Clock;
 
-  constructor(audit: AuditLog) {
+  constructor(audit: AuditLog, clock: Clock = systemClock) {
     this.#audit = audit;
+    this.#clock = clock;
+  }
+
+  /** Appends an entry by the caller, in its organization, now (what the API audits itself: denials, requests). */
+  record(
+    scope: Scope,
+    entry: { action: string; target: string; detail: Record<string, unknown> },
+  ): Promise<AuditRecord> {
+    return this.#audit.append({ orgId: scope.orgId, actor: scope.actor, ...entry, at: this.#clock.now() });
   }
 
   /** Entries in order, after `afterId`. */

@@ -45,7 +45,7 @@ export interface SentMessage {
 /** What the conversation service needs. */
 export interface ConversationServiceDeps {
   conversations: ConversationStore;
-  runs: Pick<RunService, 'start' | 'get' | 'list' | 'agent'>;
+  runs: Pick<RunService, 'start' | 'get' | 'list' | 'agent' | 'cancel'>;
   clock: Clock;
   ids: IdGenerator;
 }
@@ -178,6 +178,28 @@ export class ConversationService {
     });
     if (!next) return undefined;
     return this.#startTurn(scope, conversation, next, options);
+  }
+
+  /**
+   * Deletes a conversation and its turns: the messages waiting behind the running turn are dropped, and
+   * the running turn's run (if any) is cancelled. The runs that answered turns stay, as runs.
+   */
+  async delete(scope: Scope, id: string): Promise<void> {
+    const deps = this.#deps;
+    await this.get(scope, id);
+    // Deleted first: the cancelled run's end then finds no next turn to start.
+    if (!(await deps.conversations.delete(scope.orgId, id))) throw notFound('conversation', id);
+    const unfinished = await deps.runs.list(scope, {
+      conversationId: id,
+      status: ['queued', 'running', 'waiting_approval', 'waiting_children', 'waiting_input', 'sleeping'],
+      limit: 100,
+    });
+    for (const run of unfinished) {
+      await deps.runs.cancel(scope, run.id, 'its conversation was deleted').catch((error: unknown) => {
+        // It ended meanwhile: nothing left to stop.
+        if ((error as { code?: string }).code !== 'run_terminal') throw error;
+      });
+    }
   }
 
   /** Called when a run ended: a conversation's next turn starts. */

@@ -1,5 +1,7 @@
 /** The org-scoped services every interface (CLI, API, workers) calls with a `Scope`. */
 import type { AgentService } from './agent-service.ts';
+import type { ApiKeyService } from './api-key-service.ts';
+import type { AuthService } from './auth-service.ts';
 import type { AuditService } from './audit-service.ts';
 import type { ConversationService } from './conversation-service.ts';
 import type { ExplainService } from './explain-service.ts';
@@ -7,11 +9,34 @@ import type { JobService } from './job-service.ts';
 import type { MemoryService } from './memory-service.ts';
 import type { ReplayService } from './replay-service.ts';
 import type { RunService } from './run-service.ts';
+import type { RunQuotaService } from './run-quota-service.ts';
 import type { ScheduleService } from './schedule-service.ts';
 import type { WorkerService } from './worker-service.ts';
+import type { UserService } from './user-service.ts';
 
 export { AgentService, ensureDefaultAgent, type AgentServiceDeps } from './agent-service.ts';
 export { AuditService } from './audit-service.ts';
+export { ApiKeyService, type ApiKeyServiceDeps, type NewApiKeyInput } from './api-key-service.ts';
+export {
+  AuthService,
+  defaultAuthSettings,
+  invalidCredentials,
+  rateLimited,
+  type Authenticated,
+  type AuthServiceDeps,
+  type AuthSettings,
+  type Credential,
+  type TokenPair,
+} from './auth-service.ts';
+export { originDetail, type Caller, type RequestOrigin } from './caller.ts';
+export { RunQuotaService } from './run-quota-service.ts';
+export {
+  UserService,
+  normalizeEmail,
+  type NewUserInput,
+  type UserServiceDeps,
+  type UserUpdate,
+} from './user-service.ts';
 export {
   ConversationService,
   type ConversationMessage,
@@ -67,4 +92,12 @@ export interface Services {
   jobs: JobService;
   /** The worker fleet (the deployment's, the same for every scope). */
   workers: WorkerService;
+  /** The organization's people (administrators). */
+  users: UserService;
+  /** Sign-in, sessions, and the authentication of access tokens and API keys. */
+  auth: AuthService;
+  /** The organization's API keys. */
+  apiKeys: ApiKeyService;
+  /** The per-organization quota on runs queued or running. */
+  runQuota: RunQuotaService;
 }

@@ -4,6 +4,7 @@ import type {
   MemoryKind,
   MemoryStore,
   PlanStore,
+  ReusablePlan,
   Scope,
   ScoredMemory,
   StatsStore,
@@ -55,6 +56,14 @@ export class MemoryService {
       weights: defaultRecallWeights,
       halfLifeMs: defaultRecallHalfLifeMs,
     });
+  }
+
+  /** Reusable plans learned from successful runs (all agents', or one's), most used first. */
+  async plans(scope: Scope, filter: { agentId?: string } = {}): Promise<ReusablePlan[]> {
+    const plans = await this.#deps.plans.list(scope.orgId, filter.agentId);
+    return plans.sort(
+      (a, b) => b.successes + b.failures - (a.successes + a.failures) || b.updatedAt - a.updatedAt,
+    );
   }
 
   /** Deletes a memory; `not_found` when there is none. */

@@ -4,7 +4,12 @@
  */
 import type {
   AgentStore,
+  ApiKeyStore,
   AuditLog,
+  LoginThrottleStore,
+  RunQuotaStore,
+  SessionStore,
+  UserStore,
   MemoryStore,
   OrganizationStore,
   PlanStore,
@@ -19,6 +24,7 @@ import { sql } from './sql.ts';
 import { queryRows, type DriverCounters, type OpenedDriver, type Executor } from './driver.ts';
 import { createMigrator, type Migration, type MigrationState } from './migrator.ts';
 import { createAgentStore } from './repositories/agent-store.ts';
+import { createApiKeyStore } from './repositories/api-key-store.ts';
 import { createAuditLog } from './repositories/audit-log.ts';
 import { createMemoryStore } from './repositories/memory-store.ts';
 import { createOrganizationStore } from './repositories/organization-store.ts';
@@ -29,6 +35,10 @@ import { createConversationStore } from './repositories/conversation-store.ts';
 import { createSettingsStore } from './repositories/settings-store.ts';
 import { createStatsStore } from './repositories/stats-store.ts';
 import { createToolCallJournal } from './repositories/tool-call-journal.ts';
+import { createLoginThrottleStore } from './repositories/login-throttle-store.ts';
+import { createRunQuotaStore } from './repositories/run-quota-store.ts';
+import { createSessionStore } from './repositories/session-store.ts';
+import { createUserStore } from './repositories/user-store.ts';
 
 /** Options shared by both kinds. */
 interface CommonOptions {
@@ -66,6 +76,11 @@ export interface Stores {
   organizations: OrganizationStore;
   schedules: ScheduleStore;
   conversations: ConversationStore;
+  users: UserStore;
+  apiKeys: ApiKeyStore;
+  sessions: SessionStore;
+  loginThrottle: LoginThrottleStore;
+  runQuota: RunQuotaStore;
 }
 
 /** An opened store. */
@@ -148,6 +163,11 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       organizations: createOrganizationStore(db),
       schedules: createScheduleStore(db),
       conversations: createConversationStore(db),
+      users: createUserStore(db),
+      apiKeys: createApiKeyStore(db),
+      sessions: createSessionStore(db),
+      loginThrottle: createLoginThrottleStore(db),
+      runQuota: createRunQuotaStore(db),
     },
     migrate,
     migrationState: () => migrator.state(),

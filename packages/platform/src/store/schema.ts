@@ -88,16 +88,53 @@ export const refreshTokens = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     tokenHash: text('token_hash').notNull(),
     /** Tokens of one rotation chain share a family; reuse of a rotated token revokes the family. */
-    family: text('family').notNull(),
+    family: text('family')
+      .notNull()
+      .references(() => authSessions.id, { onDelete: 'cascade' }),
     revokedAt: epochMs('revoked_at'),
     expiresAt: epochMs('expires_at').notNull(),
     createdAt: epochMs('created_at').notNull(),
+    /** Set when the token was rotated: presenting it again revokes its session (0010_auth). */
+    spentAt: epochMs('spent_at'),
   },
   (table) => [
     uniqueIndex('refresh_tokens_hash_key').on(table.tokenHash),
     index('refresh_tokens_user_idx').on(table.userId),
+    index('refresh_tokens_family_idx').on(table.family),
   ],
 );
+
+/** Sign-in sessions: one per login; its refresh tokens are one family, its access tokens name it. */
+export const authSessions = pgTable(
+  'auth_sessions',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: epochMs('created_at').notNull(),
+    expiresAt: epochMs('expires_at').notNull(),
+    revokedAt: epochMs('revoked_at'),
+    /** `logout`, `reuse`, `disabled`, `deleted`… */
+    revokedReason: text('revoked_reason'),
+  },
+  (table) => [
+    index('auth_sessions_user_idx')
+      .on(table.userId)
+      .where(sql`${table.revokedAt} IS NULL`),
+  ],
+);
+
+/** Failed sign-ins per key (`account:<email>`, `ip:<address>`), shared by every replica. */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  windowStartedAt: epochMs('window_started_at').notNull(),
+  lockedUntil: epochMs('locked_until'),
+});
 
 /** Agent definitions; `spec` is the parsed AgentSpec. */
 export const agents = pgTable(
@@ -170,6 +207,10 @@ export const runs = pgTable(
     index('runs_wake_idx')
       .on(table.wakeAt)
       .where(sql`${table.status} = 'sleeping'`),
+    // The per-organization quota on runs queued or running counts these (0010_auth).
+    index('runs_org_active_idx')
+      .on(table.orgId)
+      .where(sql`${table.status} IN ('queued', 'running')`),
   ],
 );
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scope } from '@autonoma/core';
-import { defaultOrgId } from '@autonoma/core';
+import { AgentSpec, defaultOrgId } from '@autonoma/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBackup } from '../../src/backup/backup-file.ts';
 import { createApp } from '../../src/app.ts';
@@ -99,7 +99,7 @@ describe('embedded backup and restore [pglite]', () => {
     const { config } = loadConfig({ env: env(homeA), cwd: root });
     const app = await createApp(config, { cwd: root });
     try {
-      await app.services.agents.put(scope, { name: 'archivist', tools: ['memory_store'] });
+      await app.services.agents.put(scope, AgentSpec.parse({ name: 'archivist', tools: ['memory_store'] }));
       for (const goal of ['archive steps 2', 'archive steps 3', 'forbidden then steps 1']) {
         const run = await app.services.runs.start(scope, { goal, agent: 'archivist' });
         expect((await app.services.runs.advanceTree(scope, run.id)).run.status).toBe('succeeded');
@@ -110,7 +110,7 @@ describe('embedded backup and restore [pglite]', () => {
       await app.close();
     }
 
-    // The server holds the store and advances a slow run while the backup is taken.
+    // The server holds the store and advances a run (held at its third step) while the backup is taken.
     const serve = startCli(['serve', '--port', '0'], env(homeA), root);
     servePid = serve.child.pid;
     let serveErr = '';

@@ -3,15 +3,11 @@
  * store: each turn's run sees the earlier turns, a message sent while the previous turn runs waits
  * behind it, and a turn left waiting by a crash is started by the sweep.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config/index.ts';
 import type { Fixture, FixtureReply, RecordedRequest } from '../fixtures/openai-server.ts';
 import { startOpenAiFixture } from '../fixtures/openai-server.ts';
+import { appWithModel } from '../support/model-app.ts';
 
 interface Message {
   role?: string;
@@ -38,19 +34,6 @@ function chatModel(request: RecordedRequest): FixtureReply {
   return { kind: 'text', text: `You said: ${latest}` };
 }
 
-async function appWith(model: Fixture): Promise<App> {
-  const root = mkdtempSync(join(tmpdir(), 'autonoma-conversation-'));
-  const { config } = loadConfig({
-    env: {
-      AUTONOMA_HOME: join(root, 'home'),
-      AUTONOMA_MODEL: 'openai-compatible:fixture',
-      AUTONOMA_MODEL_BASE_URL: `${model.url}/v1`,
-    },
-    cwd: root,
-  });
-  return createApp(config, { cwd: root, inMemory: true });
-}
-
 describe('conversations [pglite]', () => {
   let model: Fixture | undefined;
   let app: App | undefined;
@@ -61,7 +44,7 @@ describe('conversations [pglite]', () => {
 
   it('answers the third turn with a fact from the first', async () => {
     model = await startOpenAiFixture(chatModel);
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const { conversations, runs } = app.services;
     const conversation = await conversations.create(scope, { title: 'names' });
@@ -88,7 +71,7 @@ describe('conversations [pglite]', () => {
 
   it('queues a message sent while the previous turn runs behind it, never interleaved', async () => {
     model = await startOpenAiFixture(chatModel);
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const { conversations, runs } = app.services;
     const conversation = await conversations.create(scope);
@@ -112,7 +95,7 @@ describe('conversations [pglite]', () => {
 
   it('starts a turn left waiting when its predecessor ended unseen (a crash), once', async () => {
     model = await startOpenAiFixture(chatModel);
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const { conversations, runs } = app.services;
     const conversation = await conversations.create(scope);
@@ -133,7 +116,7 @@ describe('conversations [pglite]', () => {
 
   it('refuses an empty message and an unknown conversation with clear errors', async () => {
     model = await startOpenAiFixture(chatModel);
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const conversation = await app.services.conversations.create(scope);
     await expect(app.services.conversations.send(scope, conversation.id, '   ')).rejects.toMatchObject({

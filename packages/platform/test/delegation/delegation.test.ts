@@ -3,16 +3,12 @@
  * fixture, on the embedded store: children run at once, the parent resumes once with their answers,
  * usage rolls up exactly, and cancelling the parent cancels its running children.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RunEvent } from '@autonoma/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
-import { createApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config/index.ts';
 import type { Fixture, FixtureReply, RecordedRequest } from '../fixtures/openai-server.ts';
 import { startOpenAiFixture } from '../fixtures/openai-server.ts';
+import { appWithModel } from '../support/model-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 interface Message {
@@ -34,19 +30,6 @@ const toolResults = (request: RecordedRequest): string[] =>
   messagesOf(request)
     .filter((message) => message.role === 'tool')
     .map((message) => JSON.stringify(message.content));
-
-async function appWith(model: Fixture): Promise<App> {
-  const root = mkdtempSync(join(tmpdir(), 'autonoma-delegation-'));
-  const { config } = loadConfig({
-    env: {
-      AUTONOMA_HOME: join(root, 'home'),
-      AUTONOMA_MODEL: 'openai-compatible:fixture',
-      AUTONOMA_MODEL_BASE_URL: `${model.url}/v1`,
-    },
-    cwd: root,
-  });
-  return createApp(config, { cwd: root, inMemory: true });
-}
 
 describe('delegation with the model brain [pglite]', () => {
   let model: Fixture | undefined;
@@ -84,7 +67,7 @@ describe('delegation with the model brain [pglite]', () => {
       childWindows.push({ goal, start, end: Date.now() });
       return { kind: 'text', text: `finding for ${goal}`, usage: { inputTokens: 20, outputTokens: 2 } };
     });
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const run = await app.services.runs.start(scope, { goal: 'write the report' });
     const result = await app.services.runs.advanceTree(scope, run.id);
@@ -131,7 +114,7 @@ describe('delegation with the model brain [pglite]', () => {
       // The children's model calls never finish on their own.
       return { kind: 'text', text: 'too late', delayMs: 600_000 };
     });
-    app = await appWith(model);
+    app = await appWithModel(model);
     const scope = app.localScope;
     const services = app.services;
     const run = await services.runs.start(scope, { goal: 'coordinate' });

@@ -44,8 +44,12 @@ describe('the team example (planner delegation, CLI)', () => {
     const explained = await cli('explain', result.runId);
     expect(explained.code, explained.stderr).toBe(0);
     expect(explained.stdout).toContain('decide delegation: chose delegate');
-    expect(explained.stdout).toMatch(/delegated to auditor \(run run_\w+\): audit the source tree.* → succeeded/);
-    expect(explained.stdout).toMatch(/delegated to summarizer \(run run_\w+\): summarize the orders export → succeeded/);
+    expect(explained.stdout).toMatch(
+      /delegated to auditor \(run run_\w+\): audit the source tree.* → succeeded/,
+    );
+    expect(explained.stdout).toMatch(
+      /delegated to summarizer \(run run_\w+\): summarize the orders export → succeeded/,
+    );
     // The children's own decisions, nested under the delegating step.
     expect(explained.stdout).toMatch(/│ .*call analyze_source_tree/);
     expect(explained.stdout).toMatch(/│ .*call summarize_/);

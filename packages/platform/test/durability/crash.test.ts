@@ -94,24 +94,13 @@ describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: 
     await expectIntact(String(runIdOf(calibration.stderr)), env, effects);
     while (kills < targetKills) {
       families += 1;
-      let runId: string | undefined;
-      let finished = false;
-      for (let attempt = 0; attempt < 40 && !finished; attempt += 1) {
-        const args = runId ? ['resume', runId] : ['run', `effects family ${families}`];
-        const { child, done } = startCli(args, env);
-        const kill = kills < targetKills && attempt < killsPerFamily;
-        const timer = kill
-          ? setTimeout(() => child.kill('SIGKILL'), Math.floor(random.next() * window))
-          : undefined;
-        const result = await done;
-        clearTimeout(timer);
-        runId ??= runIdOf(result.stderr);
-        if (result.signal === 'SIGKILL') kills += 1;
-        finished = result.code === 0 || /already ended/.test(result.stderr);
-      }
-      expect(finished).toBe(true);
-      expect(runId).toBeDefined();
-      await expectIntact(String(runId), env, effects);
+      const family = await runFamily(`effects family ${families}`, env, {
+        random,
+        window,
+        kills: Math.min(killsPerFamily, targetKills - kills),
+      });
+      kills += family.kills;
+      await expectIntact(family.runId, env, effects);
     }
     expect(kills).toBeGreaterThanOrEqual(targetKills);
   }, 900_000);
@@ -129,28 +118,48 @@ describe.each([pgliteStore(), postgresStore()])('crash safety [$name]', (store: 
       const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / 3;
       let kills = 0;
       for (let family = 1; kills < targetKills; family += 1) {
-        let runId: string | undefined;
-        let finished = false;
-        for (let attempt = 0; attempt < 40 && !finished; attempt += 1) {
-          const { child, done } = startCli(runId ? ['resume', runId] : ['run', `tree family ${family}`], env);
-          const kill = kills < targetKills && attempt < 4;
-          const timer = kill
-            ? setTimeout(() => child.kill('SIGKILL'), Math.floor(random.next() * window))
-            : undefined;
-          const result = await done;
-          clearTimeout(timer);
-          runId ??= runIdOf(result.stderr);
-          if (result.signal === 'SIGKILL') kills += 1;
-          finished = result.code === 0 || /already ended/.test(result.stderr);
-        }
-        expect(finished).toBe(true);
-        await expectTreeIntact(String(runId), env, effects);
+        const run = await runFamily(`tree family ${family}`, env, {
+          random,
+          window,
+          kills: Math.min(4, targetKills - kills),
+        });
+        kills += run.kills;
+        await expectTreeIntact(run.runId, env, effects);
       }
     } finally {
       await treeModel.close();
     }
   }, 900_000);
 });
+
+/**
+ * Runs one goal to its end through `autonoma run` then `resume`, SIGKILLing the first `kills` attempts
+ * at a random point of `window` (ms, a calibrated undisturbed run). Returns the run id and the kills.
+ */
+async function runFamily(
+  goal: string,
+  env: Record<string, string>,
+  options: { random: { next(): number }; window: number; kills: number },
+): Promise<{ runId: string; kills: number }> {
+  let runId: string | undefined;
+  let kills = 0;
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    const { child, done } = startCli(runId ? ['resume', runId] : ['run', goal], env);
+    const timer =
+      attempt < options.kills
+        ? setTimeout(() => child.kill('SIGKILL'), Math.floor(options.random.next() * options.window))
+        : undefined;
+    const result = await done;
+    clearTimeout(timer);
+    runId ??= runIdOf(result.stderr);
+    if (result.signal === 'SIGKILL') kills += 1;
+    if (result.code === 0 || /already ended/.test(result.stderr)) {
+      expect(runId).toBeDefined();
+      return { runId: String(runId), kills };
+    }
+  }
+  throw new Error(`${goal}: not finished after 40 attempts`);
+}
 
 /** A finished tree: the root and its two children succeeded, each child once, each effect applied once. */
 async function expectTreeIntact(

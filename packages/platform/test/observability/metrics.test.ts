@@ -4,7 +4,7 @@
  * values follow what the runs did — steps, tool calls by outcome, model tokens, runs by status, the
  * store's gauges, lease losses and fenced commits, HTTP requests by route template.
  */
-import { defineTool, type Scope } from '@autonoma/core';
+import { AgentSpec, defineTool, type Scope } from '@autonoma/core';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -56,10 +56,13 @@ describe('metrics on real runs [pglite]', () => {
     const cancelled = await app.services.runs.start(scope, { goal: 'never mind' });
     await app.services.runs.cancel(scope, cancelled.id);
     // Waiting for a person: the gauge of approvals.
-    await app.services.agents.put(scope, {
-      name: 'careful',
-      approval: { minRisk: 'high', tools: ['memory_store'] },
-    });
+    await app.services.agents.put(
+      scope,
+      AgentSpec.parse({
+        name: 'careful',
+        approval: { minRisk: 'high', tools: ['memory_store'] },
+      }),
+    );
     const careful = await app.services.runs.start(scope, { goal: 'remember, carefully', agent: 'careful' });
     expect((await app.services.runs.advanceTree(scope, careful.id)).run.status).toBe('waiting_approval');
     // Queued with its job, which no worker takes here: the queue gauges.
@@ -225,7 +228,7 @@ describe('lease losses and fenced commits [pglite]', () => {
     const app = await startApp(config, { observability, tools: [waitForAbort], leaseTtlMs: 3000 });
     try {
       const scope = app.localScope;
-      await app.services.agents.put(scope, { name: 'waiter', tools: ['wait_for_abort'] });
+      await app.services.agents.put(scope, AgentSpec.parse({ name: 'waiter', tools: ['wait_for_abort'] }));
       const run = await app.services.runs.start(scope, { goal: 'wait', agent: 'waiter' });
       const advancing = app.services.runs.advance(scope, run.id);
       await waitFor(() => started, { what: 'the tool to start' });

@@ -199,7 +199,11 @@ describe('tracing off', () => {
     const receiver = await startOtlpReceiver();
     const fixture = await startToolModel([]);
     try {
-      for (const env of [{}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SDK_DISABLED: 'true' }]) {
+      const environments: Record<string, string>[] = [
+        {},
+        { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SDK_DISABLED: 'true' },
+      ];
+      for (const env of environments) {
         const config = fixtureConfig(fixture, env);
         const observability = await createObservability(config);
         expect(observability.tracing).toBeUndefined();

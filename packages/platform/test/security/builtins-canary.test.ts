@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AgentSpec } from '@autonoma/core';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
@@ -243,7 +244,10 @@ describe('…nor in the log lines of a server logging at trace level [pglite]', 
         const api = Fastify(apiLoggerOptions(logger));
         try {
           await app.services.agents.ensureDefault(app.localScope);
-          await app.services.agents.put(app.localScope, { name: 'searcher', tools: ['web_search'] });
+          await app.services.agents.put(
+            app.localScope,
+            AgentSpec.parse({ name: 'searcher', tools: ['web_search'] }),
+          );
           installHttpObservability(api, {});
           api.post('/v1/runs', async (request) => {
             request.log.info({ headers: request.headers, query: request.query }, 'creating a run');

@@ -1,4 +1,5 @@
 /** Registers every store contract against one implementation. */
+import { describeAccountStoreContracts } from './account-store.contract.ts';
 import { describeAgentStoreContract } from './agent-store.contract.ts';
 import { describeConversationStoreContract } from './conversation-store.contract.ts';
 import { describeAuditLogContract, describeSettingsStoreContract } from './audit-log.contract.ts';
@@ -25,4 +26,5 @@ export function describeStoreContracts(name: string, harness: StoreHarness): voi
   describeAuditLogContract(name, harness);
   describeSettingsStoreContract(name, harness);
   describeConversationStoreContract(name, harness);
+  describeAccountStoreContracts(name, harness);
 }

@@ -1,7 +1,12 @@
 /** Shared helpers of the store contract suites. */
 import type {
   AgentStore,
+  ApiKeyStore,
   AuditLog,
+  LoginThrottleStore,
+  RunQuotaStore,
+  SessionStore,
+  UserStore,
   ConversationStore,
   EventPayload,
   Lease,
@@ -30,6 +35,11 @@ export interface PortSet {
   audit: AuditLog;
   settings: SettingsStore;
   conversations: ConversationStore;
+  users: UserStore;
+  apiKeys: ApiKeyStore;
+  sessions: SessionStore;
+  loginThrottle: LoginThrottleStore;
+  runQuota: RunQuotaStore;
 }
 
 /** A pending `agent-run` job of the outbox, as every implementation can report it. */

@@ -8,8 +8,10 @@ import { cursorQuery, errorResponses, limitQuery, page, pathId } from '../views/
 import {
   MemoryKind,
   MemoryView,
+  PlanView,
   ScoredMemoryView,
   toMemoryView,
+  toPlanView,
   toScoredMemoryView,
 } from '../views/memories.ts';
 import type { ApiRoutes } from './route-deps.ts';
@@ -76,6 +78,26 @@ export const memoryRoutes: ApiRoutes = (api, { services }) => {
         limit,
       });
       return { items: found.map(toScoredMemoryView) };
+    },
+  });
+
+  api.get('/memories/plans', {
+    config: { permission: 'memories:read' },
+    schema: {
+      tags,
+      summary: 'Reusable plans learned from successful runs, most used first',
+      querystring: z.strictObject({
+        agent: z.string().min(1).max(200).optional().describe("only this agent's (name or id)"),
+      }),
+      response: { 200: z.object({ items: z.array(PlanView) }), ...errorResponses },
+    },
+    handler: async (request) => {
+      const scope = scopeOf(request);
+      const { agent } = request.query;
+      const plans = await memories.plans(scope, {
+        ...(agent ? { agentId: await agentIdOf(services, scope, agent) } : {}),
+      });
+      return { items: plans.map(toPlanView) };
     },
   });
 

@@ -1,4 +1,4 @@
-/** `/v1/runs`: create (idempotent), list, get, cancel, approvals, explanation. Streams: run-events.ts. */
+/** `/v1/runs`: create (idempotent), list, get, cancel, approvals, input, explanation. Streams: run-events.ts. */
 import { createHash } from 'node:crypto';
 import type { RunStatus } from '@autonoma/core';
 import { RunStatus as RunStatusSchema, stableStringify } from '@autonoma/core';
@@ -12,6 +12,7 @@ import {
   ApprovalResult,
   CancelBody,
   CreateRunBody,
+  InputBody,
   ExplanationView,
   RunDetail,
   RunView,
@@ -28,7 +29,8 @@ const tags = ['runs'];
 const ListQuery = z.strictObject({
   status: z.string().max(500).optional().describe('comma-separated run states'),
   agent: z.string().min(1).max(200).optional().describe('agent name or id'),
-  parentRunId: z.string().min(1).max(200).optional(),
+  parentRunId: z.string().min(1).max(200).optional().describe('only the runs this run delegated to'),
+  conversationId: z.string().min(1).max(200).optional().describe("only this conversation's turns"),
   limit: limitQuery(20, 1000),
   cursor: cursorQuery,
 });
@@ -69,6 +71,8 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
     handler: async (request, reply) => {
       const body = request.body;
       const key = request.headers['idempotency-key'];
+      // The organization's quota on runs queued or running (429 beyond it; other organizations go on).
+      await services.runQuota.check(scopeOf(request));
       const { run, created } = await runs.create(scopeOf(request), {
         goal: body.goal,
         ...(body.spec ? { spec: body.spec } : {}),
@@ -111,6 +115,7 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
         ...(status ? { status } : {}),
         ...(agentId ? { agentId } : {}),
         ...(query.parentRunId ? { parentRunId: query.parentRunId } : {}),
+        ...(query.conversationId ? { conversationId: query.conversationId } : {}),
         ...(query.cursor ? { before: decodeCursor('runs', query.cursor, 'string') } : {}),
       });
       const items = found.slice(0, query.limit);
@@ -173,6 +178,26 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
       );
       if (changed && run.status === 'queued') onRunnable(run);
       return { run: toRunView(run), changed };
+    },
+  });
+
+  api.post('/runs/:id/input', {
+    config: { permission: 'runs:answer' },
+    schema: {
+      tags,
+      summary: 'Answer the question a run waits on (`ask_user`)',
+      description:
+        'The answer becomes the result of the run’s `ask_user` call, and the run is queued again with its ' +
+        'job, in one transaction. 409 `not_waiting_input` when the run asks nothing (already answered, ' +
+        'never asked, or ended).',
+      params: RunParams,
+      body: InputBody,
+      response: { 200: RunView, ...errorResponses },
+    },
+    handler: async (request) => {
+      const run = await runs.answer(scopeOf(request), request.params.id, request.body.answer);
+      onRunnable(run);
+      return toRunView(run);
     },
   });
 

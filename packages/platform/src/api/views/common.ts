@@ -31,5 +31,12 @@ export const cursorQuery = z
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
-/** Ids in paths: bounded, printable. */
-export const pathId = z.string().min(1).max(200);
+/**
+ * Ids in paths: bounded, and only the characters ids and names are made of (letters, digits, `_ . : -`),
+ * so quotes, spaces and SQL or shell metacharacters are refused (400) before any lookup.
+ */
+export const pathId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'only letters, digits and _ . : -');

@@ -1,5 +1,5 @@
 /** How memories look through the API and in the CLI's `--json` output. */
-import type { Memory, ScoredMemory } from '@autonoma/core';
+import type { Memory, ReusablePlan, ScoredMemory } from '@autonoma/core';
 import { z } from 'zod';
 
 /** The kinds of long-term memory. */
@@ -58,4 +58,34 @@ export const toScoredMemoryView = (scored: ScoredMemory): ScoredMemoryView => ({
   relevance: scored.relevance,
   recency: scored.recency,
   importance: scored.importance,
+});
+
+/** A reusable plan: the steps of a successful run, followed again for goals of the same signature. */
+export const PlanView = z
+  .object({
+    id: z.string(),
+    agentId: z.string(),
+    signature: z.string().describe('the normalized goal signature it is found by'),
+    goalText: z.string(),
+    steps: z.array(z.object({ tool: z.string(), args: z.unknown() })),
+    successes: z.number().int(),
+    failures: z.number().int(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .meta({ id: 'ReusablePlan' });
+/** A reusable plan as clients see it. */
+export type PlanView = z.infer<typeof PlanView>;
+
+/** The client view of a reusable plan (without its embedding). */
+export const toPlanView = (plan: ReusablePlan): PlanView => ({
+  id: plan.id,
+  agentId: plan.agentId,
+  signature: plan.signature,
+  goalText: plan.goalText,
+  steps: plan.steps,
+  successes: plan.successes,
+  failures: plan.failures,
+  createdAt: plan.createdAt,
+  updatedAt: plan.updatedAt,
 });

@@ -13,7 +13,10 @@ export const RunView = z
   .object({
     id: z.string(),
     agentId: z.string(),
-    parentRunId: z.string().nullable(),
+    parentRunId: z.string().nullable().describe('the run that delegated to this one'),
+    rootRunId: z.string().describe('the first run of its delegation tree (its own id at the top)'),
+    depth: z.number().int().describe('0 for a run no run delegated; one deeper per delegation'),
+    conversationId: z.string().nullable().describe('the conversation whose turn this run answers'),
     goal: z.object({ text: z.string(), spec: GoalSpec.optional() }),
     status: RunStatus,
     version: z.number().int().describe('incremented on every change'),
@@ -48,6 +51,9 @@ export function toRunView(run: Run): RunView {
     id: run.id,
     agentId: run.agentId,
     parentRunId: run.parentRunId,
+    rootRunId: run.rootRunId,
+    depth: run.depth,
+    conversationId: run.conversationId,
     goal: run.goal,
     status: run.status,
     version: run.version,
@@ -104,6 +110,11 @@ export type CreateRunBody = z.infer<typeof CreateRunBody>;
 export const ApprovalBody = z.strictObject({
   approve: z.boolean(),
   reason: z.string().max(2000).optional().describe('shown to the brain on a denial'),
+});
+
+/** `POST /v1/runs/:id/input`: the answer to the question the run waits on. */
+export const InputBody = z.strictObject({
+  answer: z.string().min(1).max(20_000).describe('becomes the result of the run’s `ask_user` call'),
 });
 
 /** `POST /v1/runs/:id/cancel`. */

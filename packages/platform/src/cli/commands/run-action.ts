@@ -190,7 +190,7 @@ export async function runGoal(words: string[], flags: RunFlags, command: Command
  * endpoint meanwhile so other terminals can list, cancel and approve. A store another process holds is
  * refused with what to do instead: a second process cannot advance runs on it.
  */
-async function withHeldStore(
+export async function withHeldStore(
   command: Command,
   kind: 'run' | 'resume',
   action: (app: App) => Promise<void>,

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 import { describeEvent, formatUsage } from '../progress.ts';
+import { loadRunTree, renderRunTree } from '../run-tree.ts';
 
 const time = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -40,9 +41,19 @@ export async function listRuns(
   });
 }
 
-/** `autonoma runs show <runId> [--json]`. */
-export async function showRun(runId: string, flags: { json?: boolean }, command: Command): Promise<void> {
+/** `autonoma runs show <runId> [--tree] [--json]`. */
+export async function showRun(
+  runId: string,
+  flags: { json?: boolean; tree?: boolean },
+  command: Command,
+): Promise<void> {
   await withBackend(command, async (backend) => {
+    if (flags.tree) {
+      const tree = await loadRunTree(backend, runId);
+      if (flags.json) processOutput.out(JSON.stringify(tree));
+      else for (const line of renderRunTree(tree)) processOutput.out(line);
+      return;
+    }
     const run = await backend.runs.get(runId);
     const events = await backend.runs.events(runId);
     if (flags.json) {

@@ -17,6 +17,7 @@ export function registerRuns(program: Command): void {
     .command('show')
     .description('show a run and its event log')
     .argument('<runId>')
+    .option('--tree', 'show the run and the runs it delegated to (and theirs), as a tree')
     .option('--json', 'print JSON')
     .action(lazyAction(actions, 'showRun'));
   runs

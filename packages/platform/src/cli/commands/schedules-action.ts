@@ -1,46 +1,35 @@
-import type { Schedule } from '@autonoma/core';
 import type { Command } from 'commander';
+import type { CreateScheduleBody, ScheduleView } from '../../api/views/schedules.ts';
 import type { NewScheduleInput } from '../../services/schedule-service.ts';
 import { checkSchedule } from '../../services/schedule-service.ts';
-import { withApp } from '../app-context.ts';
+import type { SchedulesBackend } from '../remote/backend.ts';
+import { withBackend } from '../remote/connect.ts';
 import { processOutput } from '../output.ts';
 
 /**
- * What the schedules commands do, whoever does it: the embedded store's services today; a server's
- * API behind `--server` has the same shape.
+ * What the schedules commands do, whoever does it: the embedded store's services, or a server's API
+ * (`--server`, or the control socket of the process holding the store) — the same output either way.
  */
-interface Schedules {
-  create(input: NewScheduleInput): Promise<Schedule>;
-  list(): Promise<Schedule[]>;
-  pause(id: string): Promise<Schedule>;
-  resume(id: string): Promise<Schedule>;
-  delete(id: string): Promise<void>;
+interface Schedules extends SchedulesBackend {
   /** Agent names by id, to show schedules by agent name. */
   agentNames(): Promise<Map<string, string>>;
 }
 
-/** Opens the schedules of the local scope for one command. */
+/** Reaches the schedules of the caller for one command (see `withBackend`). */
 function withSchedules<T>(command: Command, action: (schedules: Schedules) => Promise<T>): Promise<T> {
-  return withApp(command, (app) => {
-    const service = app.services.schedules;
-    const scope = app.localScope;
-    return action({
-      create: (input) => service.create(scope, input),
-      list: () => service.list(scope),
-      pause: (id) => service.pause(scope, id),
-      resume: (id) => service.resume(scope, id),
-      delete: (id) => service.delete(scope, id),
-      agentNames: async () =>
-        new Map((await app.services.agents.list(scope)).map((agent) => [agent.id, agent.name])),
-    });
-  });
+  return withBackend(command, (backend) =>
+    action({
+      ...backend.schedules,
+      agentNames: async () => new Map((await backend.agents.list()).map((agent) => [agent.id, agent.name])),
+    }),
+  );
 }
 
 /** `2025-03-30 03:30:00` in the schedule's zone. */
 const wallTime = (ms: number, timeZone: string): string =>
   new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(ms);
 
-const nextRun = (schedule: Schedule): string =>
+const nextRun = (schedule: ScheduleView): string =>
   schedule.paused
     ? 'paused'
     : schedule.nextFireAt === null
@@ -62,9 +51,16 @@ export async function addSchedule(
     ...(flags.agent === undefined ? {} : { agent: flags.agent }),
   };
   // Bad input is refused before anything is opened.
-  await checkSchedule(input);
+  const checked = await checkSchedule(input);
+  const body: CreateScheduleBody = {
+    goal: checked.goal.text,
+    cron: checked.cron,
+    timeZone: checked.timeZone,
+    priority: checked.priority,
+    ...(flags.agent === undefined ? {} : { agent: flags.agent }),
+  };
   await withSchedules(command, async (schedules) => {
-    const schedule = await schedules.create(input);
+    const schedule = await schedules.create(body);
     if (flags.json) processOutput.out(JSON.stringify(schedule));
     else
       processOutput.out(

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { localOwner, tokenAuthenticator } from '../../api/auth.ts';
+import { accountAuthenticator, localOwner, tokenAuthenticator } from '../../api/auth.ts';
 import type { ControlEndpoint } from '../../api/control-endpoint.ts';
 import { startControlEndpoint } from '../../api/control-endpoint.ts';
 import { startInProcessRuns } from '../../api/in-process-runs.ts';
+import { dashboardBuildCommand, dashboardBuilt, defaultDashboardDirectory } from '../../api/dashboard.ts';
 import { createApiServer } from '../../api/server.ts';
 import { configFor } from '../app-context.ts';
 import { processOutput } from '../output.ts';
@@ -40,11 +41,18 @@ export async function serve(_flags: unknown, command: Command): Promise<void> {
   const onRunnable = (): void => runs?.wake();
   let control: ControlEndpoint | undefined;
   try {
+    // The web dashboard at `/`, when it is built (`npm install` builds it; see docs/dashboard.md).
+    const dashboardDirectory = defaultDashboardDirectory();
+    const dashboard = dashboardBuilt(dashboardDirectory) ? dashboardDirectory : undefined;
     const api = await createApiServer(app, {
-      // Accounts, JWTs and API keys add their authenticators here (auth phase).
-      authenticators: token ? [tokenAuthenticator(token, localOwner())] : [],
+      // The local control token (embedded), then access JWTs and API keys (both modes).
+      authenticators: [
+        ...(token ? [tokenAuthenticator(token, localOwner())] : []),
+        accountAuthenticator(app.services.auth),
+      ],
       logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
       onRunnable,
+      ...(dashboard ? { dashboard } : {}),
     });
     const address = await api.listen({ port: config.port, host: config.host });
     if (embedded) {
@@ -60,9 +68,14 @@ export async function serve(_flags: unknown, command: Command): Promise<void> {
     processOutput.err(
       `autonoma: serving the API at ${address} (docs ${address}/docs) on ${embedded ? `the embedded store in ${resolve(config.home)}` : 'PostgreSQL'}`,
     );
-    if (!embedded)
+    if (dashboard) processOutput.err(`autonoma: the dashboard is at ${address}/`);
+    else
       warn(
-        'no credential is accepted yet in cluster mode: /v1 answers 401 until accounts and API keys exist',
+        `the web dashboard is not built (no ${dashboardDirectory}); build it with \`${dashboardBuildCommand}\` and restart`,
+      );
+    if (!app.services.auth.signInEnabled)
+      warn(
+        'AUTONOMA_JWT_SECRET is not set: sign-in is off on this replica (API keys work); give every replica the same secret',
       );
     const signal = await stopRequested();
     warn(`${signal}: stopping; steps in flight commit, their runs stay queued`);

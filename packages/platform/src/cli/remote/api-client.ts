@@ -8,10 +8,20 @@ import { z } from 'zod';
 import { encodeCursor } from '../../api/cursor.ts';
 import { AgentView } from '../../api/views/agents.ts';
 import { AuditEntryView, AuditVerification } from '../../api/views/audit.ts';
+import { ConversationDetail, ConversationView, SentMessageView } from '../../api/views/conversations.ts';
 import { MemoryView, ScoredMemoryView } from '../../api/views/memories.ts';
 import type { CreateRunBody } from '../../api/views/runs.ts';
 import { ApprovalResult, ExplanationView, RunDetail, RunEventView, RunView } from '../../api/views/runs.ts';
-import type { AgentsBackend, AuditBackend, CliBackend, MemoriesBackend, RunsBackend } from './backend.ts';
+import { ScheduleView } from '../../api/views/schedules.ts';
+import type {
+  AgentsBackend,
+  AuditBackend,
+  CliBackend,
+  ConversationsBackend,
+  MemoriesBackend,
+  RunsBackend,
+  SchedulesBackend,
+} from './backend.ts';
 import type { HttpTransport } from './http-transport.ts';
 import { answerError } from './http-transport.ts';
 import { createSseParser } from './sse-parser.ts';
@@ -47,6 +57,8 @@ export class ApiClient implements CliBackend {
   readonly agents: AgentsBackend;
   readonly memories: MemoriesBackend;
   readonly audit: AuditBackend;
+  readonly conversations: ConversationsBackend;
+  readonly schedules: SchedulesBackend;
 
   constructor(transport: HttpTransport) {
     this.transport = transport;
@@ -62,7 +74,12 @@ export class ApiClient implements CliBackend {
       list: async (filter) =>
         (
           await get(
-            `/v1/runs${query({ limit: filter.limit, status: filter.status?.join(',') })}`,
+            `/v1/runs${query({
+              limit: filter.limit,
+              status: filter.status?.join(','),
+              parentRunId: filter.parentRunId,
+              conversationId: filter.conversationId,
+            })}`,
             items(RunView),
           )
         ).items,
@@ -85,6 +102,7 @@ export class ApiClient implements CliBackend {
         ),
       explain: async (runId) =>
         (await get(`/v1/runs/${path(runId)}/explanation`, ExplanationView)) as Explanation,
+      answer: (runId, text) => send('POST', `/v1/runs/${path(runId)}/input`, { answer: text }, RunView),
     };
     this.agents = {
       list: async () => (await get('/v1/agents', items(AgentView))).items,
@@ -120,6 +138,29 @@ export class ApiClient implements CliBackend {
         return (await get(url, items(AuditEntryView))).items;
       },
       verify: () => get('/v1/audit/verify', AuditVerification),
+    };
+    this.conversations = {
+      create: (input) => send('POST', '/v1/conversations', input, ConversationView),
+      list: async (filter) =>
+        (await get(`/v1/conversations${query({ limit: filter.limit })}`, items(ConversationView))).items,
+      get: (conversationId, options = {}) =>
+        get(`/v1/conversations/${path(conversationId)}${query({ last: options.last })}`, ConversationDetail),
+      send: (conversationId, text) =>
+        send('POST', `/v1/conversations/${path(conversationId, 'messages')}`, { text }, SentMessageView),
+      delete: async (conversationId) => {
+        await transport.json({ method: 'DELETE', path: `/v1/conversations/${path(conversationId)}` });
+      },
+    };
+    this.schedules = {
+      create: (input) => send('POST', '/v1/schedules', input, ScheduleView),
+      list: async () => (await get('/v1/schedules', items(ScheduleView))).items,
+      pause: (scheduleId) =>
+        send('POST', `/v1/schedules/${path(scheduleId, 'pause')}`, undefined, ScheduleView),
+      resume: (scheduleId) =>
+        send('POST', `/v1/schedules/${path(scheduleId, 'resume')}`, undefined, ScheduleView),
+      delete: async (scheduleId) => {
+        await transport.json({ method: 'DELETE', path: `/v1/schedules/${path(scheduleId)}` });
+      },
     };
   }
 

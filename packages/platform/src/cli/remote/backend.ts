@@ -7,13 +7,20 @@
 import type { AgentSpec, Explanation, MemoryKind, RunEvent, RunStatus } from '@autonoma/core';
 import type { AgentView } from '../../api/views/agents.ts';
 import type { AuditEntryView } from '../../api/views/audit.ts';
+import type { ConversationDetail, ConversationView, SentMessageView } from '../../api/views/conversations.ts';
 import type { MemoryView, ScoredMemoryView } from '../../api/views/memories.ts';
 import type { RunDetail, RunView } from '../../api/views/runs.ts';
+import type { CreateScheduleBody, ScheduleView } from '../../api/views/schedules.ts';
 
 /** Runs, as the CLI uses them. */
 export interface RunsBackend {
   /** Newest first. */
-  list(filter: { status?: RunStatus[]; limit: number }): Promise<RunView[]>;
+  list(filter: {
+    status?: RunStatus[];
+    parentRunId?: string;
+    conversationId?: string;
+    limit: number;
+  }): Promise<RunView[]>;
   get(runId: string): Promise<RunDetail>;
   /** Stored events after `afterSeq` (all by default). */
   events(runId: string, afterSeq?: number): Promise<RunEvent[]>;
@@ -24,6 +31,30 @@ export interface RunsBackend {
     decision: { approved: boolean; reason?: string },
   ): Promise<{ run: RunView; changed: boolean }>;
   explain(runId: string): Promise<Explanation>;
+  /** Answers the question the run waits on; the run is queued again (`not_waiting_input` otherwise). */
+  answer(runId: string, text: string): Promise<RunView>;
+}
+
+/** Conversations: threads of turns with one agent. */
+export interface ConversationsBackend {
+  create(input: { agent?: string; title?: string }): Promise<ConversationView>;
+  /** Most recently active first. */
+  list(filter: { limit: number }): Promise<ConversationView[]>;
+  /** With its messages: all of them, or those of the last `last` turns. */
+  get(conversationId: string, options?: { last?: number }): Promise<ConversationDetail>;
+  /** Sends a message; its run is advanced by whoever advances queued runs (a server's workers). */
+  send(conversationId: string, text: string): Promise<SentMessageView>;
+  delete(conversationId: string): Promise<void>;
+}
+
+/** Cron goals. */
+export interface SchedulesBackend {
+  create(input: CreateScheduleBody): Promise<ScheduleView>;
+  /** Oldest first. */
+  list(): Promise<ScheduleView[]>;
+  pause(scheduleId: string): Promise<ScheduleView>;
+  resume(scheduleId: string): Promise<ScheduleView>;
+  delete(scheduleId: string): Promise<void>;
 }
 
 /** Agent definitions. */
@@ -63,4 +94,6 @@ export interface CliBackend {
   readonly agents: AgentsBackend;
   readonly memories: MemoriesBackend;
   readonly audit: AuditBackend;
+  readonly conversations: ConversationsBackend;
+  readonly schedules: SchedulesBackend;
 }

@@ -3,14 +3,20 @@ import type { Explanation, RunEvent } from '@autonoma/core';
 import type { App } from '../../app.ts';
 import { toAgentView } from '../../api/views/agents.ts';
 import { toAuditEntryView } from '../../api/views/audit.ts';
+import {
+  toConversationDetail,
+  toConversationView,
+  toSentMessageView,
+} from '../../api/views/conversations.ts';
 import { toMemoryView, toScoredMemoryView } from '../../api/views/memories.ts';
 import { toExplanationView, toRunDetail, toRunEventView, toRunView } from '../../api/views/runs.ts';
+import { toScheduleView } from '../../api/views/schedules.ts';
 import type { CliBackend } from './backend.ts';
 
 /** The backend of an opened app, answering in the API's representation (the same output as remote). */
 export function localBackend(app: App): CliBackend {
   const scope = app.localScope;
-  const { runs, agents, memories, explain, audit } = app.services;
+  const { runs, agents, memories, explain, audit, conversations, schedules } = app.services;
   return {
     runs: {
       list: async (filter) => (await runs.list(scope, filter)).map(toRunView),
@@ -27,6 +33,7 @@ export function localBackend(app: App): CliBackend {
         return { run: toRunView(run), changed };
       },
       explain: async (runId) => toExplanationView(await explain.explain(scope, runId)) as Explanation,
+      answer: async (runId, text) => toRunView(await runs.answer(scope, runId, text)),
     },
     agents: {
       list: async () => (await agents.list(scope)).map(toAgentView),
@@ -58,6 +65,31 @@ export function localBackend(app: App): CliBackend {
     audit: {
       list: async (filter) => (await audit.list(scope, filter)).map(toAuditEntryView),
       verify: () => audit.verify(scope),
+    },
+    conversations: {
+      create: async (input) => toConversationView(await conversations.create(scope, input)),
+      list: async (filter) => (await conversations.list(scope, filter)).map(toConversationView),
+      get: async (conversationId, options = {}) => {
+        const after =
+          options.last === undefined
+            ? 0
+            : Math.max(0, (await conversations.get(scope, conversationId)).turns - options.last);
+        const { conversation, messages } = await conversations.messages(scope, conversationId, {
+          afterSeq: after,
+        });
+        return toConversationDetail(conversation, messages);
+      },
+      // Queued with its job, as through the API: a queue's consumer (serve, worker) advances it.
+      send: async (conversationId, text) =>
+        toSentMessageView(await conversations.send(scope, conversationId, text, { enqueue: true })),
+      delete: (conversationId) => conversations.delete(scope, conversationId),
+    },
+    schedules: {
+      create: async (input) => toScheduleView(await schedules.create(scope, input)),
+      list: async () => (await schedules.list(scope)).map(toScheduleView),
+      pause: async (scheduleId) => toScheduleView(await schedules.pause(scope, scheduleId)),
+      resume: async (scheduleId) => toScheduleView(await schedules.resume(scope, scheduleId)),
+      delete: (scheduleId) => schedules.delete(scope, scheduleId),
     },
   };
 }

@@ -26,17 +26,32 @@ export async function runRemotely(
   // One key per invocation: a POST retried after a lost answer finds the same run.
   const started = await client.startRun(body, randomUUID());
   if (!json) output.err(runHeadline(started.id, body.goal));
+  await followRemotely(client, started.id, { output, json });
+}
+
+/**
+ * Follows a run the server advances, with the progress lines of an embedded run, until it ends or
+ * waits for a person or a timer, then reports it (result and exit code) like an embedded run. Ctrl-C
+ * cancels it. `afterSeq`: the events already seen (the stream starts after them).
+ */
+export async function followRemotely(
+  client: ApiClient,
+  runId: string,
+  options: { output: Output; json: boolean; afterSeq?: number },
+): Promise<void> {
+  const { output, json } = options;
   const progress = createProgress(output);
   let cancelled = false;
   const onInterrupt = (): void => {
     if (cancelled) return;
     cancelled = true;
     // The stream goes on and ends with the run's `run-end`, as an embedded run does.
-    client.runs.cancel(started.id, 'interrupted').catch(() => undefined);
+    client.runs.cancel(runId, 'interrupted').catch(() => undefined);
   };
   process.on('SIGINT', onInterrupt);
   try {
-    await client.followRun(started.id, {
+    await client.followRun(runId, {
+      ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }),
       onEvent: (event) => {
         if (!json) progress.sink(event);
         return event.type === 'step-end' && waiting.has(event.status);
@@ -46,5 +61,5 @@ export async function runRemotely(
     process.removeListener('SIGINT', onInterrupt);
     progress.done();
   }
-  reportRun(await client.runs.get(started.id), output, json);
+  reportRun(await client.runs.get(runId), output, json);
 }

@@ -30,7 +30,11 @@ export interface FindingOwner {
  * root run, `<tool>.<runId>.json` for a run it delegated to, under the root's directory. Returns its
  * workspace-relative path.
  */
-export async function writeFinding(workspace: string, owner: FindingOwner, finding: Finding): Promise<string> {
+export async function writeFinding(
+  workspace: string,
+  owner: FindingOwner,
+  finding: Finding,
+): Promise<string> {
   const name = owner.runId === owner.rootRunId ? finding.tool : `${finding.tool}.${owner.runId}`;
   const { root, target } = await resolveInWorkspace(
     workspace,

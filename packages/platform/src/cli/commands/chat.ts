@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { lazyAction } from '../lazy-action.ts';
+
+/** `autonoma chat [--agent A] [--conversation ID]`. */
+export function registerChat(program: Command): void {
+  program
+    .command('chat')
+    .description('talk with an agent in a terminal REPL; each message is a turn of a conversation')
+    .option('--agent <name>', 'agent of a new conversation (default: the default agent)')
+    .option('--conversation <id>', 'resume this conversation')
+    .action(lazyAction(() => import('./chat-action.ts'), 'chat'));
+}

@@ -1,0 +1,36 @@
+/**
+ * The per-organization quota on runs queued or running: a flood of creates from one organization is
+ * refused (429) beyond it, and other organizations' runs still start. Checked before the insert, so
+ * concurrent creates of one organization may pass it by at most the number in flight at that moment.
+ */
+import type { RunQuotaStore, Scope } from '@autonoma/core';
+import { rateLimited } from './auth-service.ts';
+
+/** How long a refused client is told to wait. */
+const retryAfterMs = 5_000;
+
+/** Checks the quota of runs queued or running per organization. */
+export class RunQuotaService {
+  readonly #quota: RunQuotaStore;
+  readonly #limit: number;
+
+  constructor(deps: { quota: RunQuotaStore; limit: number }) {
+    this.#quota = deps.quota;
+    this.#limit = deps.limit;
+  }
+
+  /** The quota of every organization. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Throws `rate_limited` (429, Retry-After) when the organization may not start another run. */
+  async check(scope: Scope): Promise<void> {
+    const active = await this.#quota.activeRuns(scope.orgId);
+    if (active >= this.#limit)
+      throw rateLimited(
+        `the organization has ${active} runs queued or running (its quota is ${this.#limit}); wait for some to finish`,
+        retryAfterMs,
+      );
+  }
+}
