@@ -1,9 +1,9 @@
 /**
  * Recovery: SIGKILL a worker mid-run and measure, for each run it was advancing, the time from the
- * kill to that run's next committed step on another worker. Two `autonoma worker` processes on
+ * kill to that run's next committed step on another worker. Three `autonoma worker` processes on
  * PostgreSQL + Redis share a steady supply of runs (8 tool steps, 100 ms per model call; never more
- * than one worker's slots, so the survivor can take them all); they are killed in turn (and
- * restarted) `--kills` times.
+ * than one worker's slots, so the survivors can take them all); they are killed in turn `--kills`
+ * times, each replaced by a new worker that starts while the next one is killed.
  *
  * Run: `node bench/jobs/recovery.bench.ts [--kills 20] [--concurrency 8]`
  */
@@ -65,21 +65,26 @@ const cluster = await startCluster({ env: { LOG_LEVEL: 'error' } });
 const samples: number[] = [];
 const perKill: { victims: number; maxMs: number }[] = [];
 try {
-  const workers: WorkerProcess[] = [
-    cluster.startWorker(['--concurrency', String(concurrency)]),
-    cluster.startWorker(['--concurrency', String(concurrency)]),
-  ];
-  await Promise.all(workers.map(workerReady));
+  // Three workers killed in turn: a victim's replacement starts while the next one is killed, so a
+  // kill costs the recovery, not a process start (slow on a loaded machine).
+  const fleet: { worker: WorkerProcess; ready: Promise<void> }[] = [];
+  const spawnWorker = (): { worker: WorkerProcess; ready: Promise<void> } => {
+    const worker = cluster.startWorker(['--concurrency', String(concurrency)]);
+    return { worker, ready: workerReady(worker) };
+  };
+  for (let index = 0; index < 3; index += 1) fleet.push(spawnWorker());
+  await Promise.all(fleet.map((entry) => entry.ready));
   for (let kill = 0; kill < kills; kill += 1) {
-    // Never more runs than one worker has slots: the survivor can take every run of the victim at
+    const index = kill % fleet.length;
+    const { worker: victim, ready } = fleet[index] as { worker: WorkerProcess; ready: Promise<void> };
+    await ready;
+    // Never more runs than one worker has slots: the survivors can take every run of the victim at
     // once, so what is measured is recovery, not a queue behind a saturated worker.
     const open = await unfinished(cluster);
     if (open < concurrency)
       await startRuns(cluster, { count: concurrency - open, goal: '[effects=8] [delay=100] steady' });
-    const index = kill % workers.length;
-    const victim = workers[index] as WorkerProcess;
     let victims: string[] = [];
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while ((victims = await advancing(cluster, victim.pid)).length === 0) {
       if (Date.now() > deadline) throw new Error('the victim never held a run');
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -98,10 +103,10 @@ try {
     console.error(
       `kill ${kill + 1}: ${victims.length} run(s) back after ${times.map((ms) => `${ms} ms`).join(', ')}`,
     );
-    const replacement = cluster.startWorker(['--concurrency', String(concurrency)]);
-    workers[index] = replacement;
-    await workerReady(replacement);
+    fleet[index] = spawnWorker();
   }
+  await Promise.all(fleet.map((entry) => entry.ready));
+  const workers = fleet.map((entry) => entry.worker);
   await stopWorkers(workers);
   console.log(`# Recovery: SIGKILL of a worker → next committed step of each of its runs, ${kills} kills\n`);
   console.log(

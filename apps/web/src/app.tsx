@@ -52,7 +52,6 @@ function NavLink({ to, label }: { to: string; label: string }) {
 function Shell() {
   const { state, signOut } = useSession();
   const queries = useQueryClient();
-  const operations = useCan('operations:read');
   const audit = useCan('audit:read');
   if (state.status !== 'signed-in') return null;
   return (
@@ -63,7 +62,7 @@ function Shell() {
         <NavLink to="/agents" label="Agents" />
         <NavLink to="/chat" label="Chat" />
         <NavLink to="/memory" label="Memory" />
-        {operations ? <NavLink to="/operations" label="Operations" /> : null}
+        <NavLink to="/operations" label="Operations" />
         {audit ? <NavLink to="/audit" label="Audit" /> : null}
         <span className="spacer" />
         <span className="user" data-role={state.me.role}>

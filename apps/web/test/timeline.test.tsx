@@ -190,6 +190,54 @@ describe('Timeline', () => {
     expect(onDecide).toHaveBeenCalledExactlyOnceWith('run_test:1:1', { approve: true });
   });
 
+  it('updates live: new text, a resolved approval and the run’s end show in place, the latest handler used', async () => {
+    const events = modelRun();
+    const event = eventFactory('run_test', events.length);
+    const first = vi.fn(async () => undefined);
+    const latest = vi.fn(async () => undefined);
+    const view = (rows: RunEvent[], liveText: Map<number, string>, onDecide: typeof first) => (
+      <Router>
+        <Timeline
+          rows={buildTimeline(rows, liveText)}
+          canAct
+          onDecide={onDecide}
+          onAnswer={vi.fn(async () => undefined)}
+          height="2000px"
+        />
+      </Router>
+    );
+    const { rerender } = render(view(events, new Map([[2, 'Wri']]), first));
+    expect(screen.getByText('Wri')).toBeInTheDocument();
+    rerender(view(events, new Map([[2, 'Writing it']]), latest));
+    expect(screen.getByText('Writing it')).toBeInTheDocument();
+    // The page's newest handler is the one called, though the row itself did not change.
+    await userEvent.click(screen.getByRole('button', { name: 'Approve' }));
+    expect(first).not.toHaveBeenCalled();
+    expect(latest).toHaveBeenCalledOnce();
+    // New events after the same event objects, as the live stream delivers them.
+    const resolved = [
+      ...events,
+      event('approval-resolve', { callId: 'run_test:1:1', approved: false, reason: 'not now', by: 'user:1' }),
+      event('run-end', {
+        status: 'failed',
+        reason: 'denied',
+        usage: {
+          steps: 1,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          modelCalls: 0,
+          toolCalls: 0,
+          wallMs: 0,
+        },
+      }),
+    ];
+    rerender(view(resolved, new Map(), latest));
+    expect(screen.getByText(/Denied by user:1: not now/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
+    expect(screen.getByText('Run ended')).toBeInTheDocument();
+  });
+
   it('gives a viewer no Approve button', () => {
     renderTimeline(modelRun(), { canAct: false });
     expect(screen.getByLabelText('approval for fs_write')).toBeInTheDocument();

@@ -36,7 +36,9 @@ export interface JobSystem {
   startRelay(): Stoppable;
   /** Starts the sweeper in this process (see jobs/sweeper.ts). */
   startSweeper(
-    options?: Pick<SweeperOptions, 'ownsStore' | 'deadAfterMs' | 'graceMs'> & { intervalMs?: number },
+    options?: Pick<SweeperOptions, 'ownsStore' | 'deadAfterMs' | 'graceMs' | 'resumeConversations'> & {
+      intervalMs?: number;
+    },
   ): Stoppable;
   close(): Promise<void>;
 }

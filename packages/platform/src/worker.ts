@@ -15,6 +15,7 @@ import { missingCapabilities, requiredCapabilities, workerCapabilities } from '.
 import type { JobLogger } from './jobs/job-logger.ts';
 import { silentLogger } from './jobs/job-logger.ts';
 import { parseConcurrency, parseQueues } from './jobs/queue-names.ts';
+import { tracedJobHandler } from './observability/tracing.ts';
 import { startScheduler } from './schedules/index.ts';
 import { isAlive } from './jobs/worker-registry.ts';
 import { version } from './version.ts';
@@ -189,7 +190,9 @@ export async function startWorkerPool(app: App, options: WorkerPoolOptions = {})
       });
   };
 
-  const consumer = jobs.queue.consume({ queues, concurrency, handler, onStalled, consumer: id });
+  // Each job in a span continuing the trace it carries (a no-op without tracing).
+  const traced = tracedJobHandler(app.observability.tracing, handler);
+  const consumer = jobs.queue.consume({ queues, concurrency, handler: traced, onStalled, consumer: id });
   const background: Stoppable[] = [];
   if (options.relay !== false) background.push(jobs.startRelay());
   if (options.sweeper !== false) {
@@ -197,6 +200,8 @@ export async function startWorkerPool(app: App, options: WorkerPoolOptions = {})
       jobs.startSweeper({
         deadAfterMs,
         intervalMs: options.sweepIntervalMs ?? 2000,
+        // A turn queued behind a run that ended as its process died is started by whoever sweeps.
+        resumeConversations: () => services.conversations.resumeStalled({ limit: 200 }),
         ...(app.mode === 'embedded' ? { ownsStore: { ownLeaseOwner: app.leaseOwner } } : {}),
       }),
     );

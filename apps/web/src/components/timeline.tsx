@@ -4,7 +4,7 @@
  * reader is at the end.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import { duration, score, usd } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { ApprovalDecision } from './approval-controls.tsx';
@@ -172,7 +172,41 @@ function EventView({ event }: { event: EventRow['event'] }) {
   }
 }
 
-function RowView({ row, props }: { row: TimelineRow; props: TimelineProps }) {
+/** What a row needs besides its data: stable across renders, so unchanged rows are not re-rendered. */
+interface RowActions {
+  canAct: boolean;
+  openQuestionKey: string | undefined;
+  onDecide(callId: string, decision: ApprovalDecision): Promise<void>;
+  onAnswer(answer: string): Promise<void>;
+}
+
+/** True when a rebuilt row shows the same thing: the same events (by identity) or the same text. */
+function sameRow(a: TimelineRow, b: TimelineRow): boolean {
+  if (a.kind !== b.kind || a.key !== b.key) return false;
+  switch (a.kind) {
+    case 'event':
+      return a.event === (b as typeof a).event;
+    case 'tool-call':
+      return a.start === (b as typeof a).start && a.end === (b as typeof a).end;
+    case 'approval':
+      return a.request === (b as typeof a).request && a.resolve === (b as typeof a).resolve;
+    case 'text':
+      return a.text === (b as typeof a).text && a.live === (b as typeof a).live;
+    case 'question':
+      return a.question === (b as typeof a).question;
+  }
+}
+
+// The timeline is rebuilt on every batch of events; only the rows whose events changed re-render
+// (a live update of a 2,000-event run touches one or two rows, not every row in view).
+const Row = memo(
+  function Row({ row, props }: { row: TimelineRow; props: RowActions }) {
+    return <RowView row={row} props={props} />;
+  },
+  (before, after) => before.props === after.props && sameRow(before.row, after.row),
+);
+
+function RowView({ row, props }: { row: TimelineRow; props: RowActions }) {
   switch (row.kind) {
     case 'tool-call':
       return <ToolCallView row={row} />;
@@ -207,7 +241,21 @@ function RowView({ row, props }: { row: TimelineRow; props: TimelineProps }) {
 
 /** The virtualized, live timeline. */
 export function Timeline(props: TimelineProps) {
-  const { rows } = props;
+  const { rows, canAct, openQuestionKey } = props;
+  // The latest handlers, called through a stable object: a new handler is not a reason to re-render.
+  const handlers = useRef(props);
+  useLayoutEffect(() => {
+    handlers.current = props;
+  });
+  const actions = useMemo<RowActions>(
+    () => ({
+      canAct,
+      openQuestionKey,
+      onDecide: (callId, decision) => handlers.current.onDecide(callId, decision),
+      onAnswer: (answer) => handlers.current.onAnswer(answer),
+    }),
+    [canAct, openQuestionKey],
+  );
   const parent = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const virtualizer = useVirtualizer({
@@ -253,7 +301,7 @@ export function Timeline(props: TimelineProps) {
                 transform: `translateY(${item.start}px)`,
               }}
             >
-              <RowView row={row} props={props} />
+              <Row row={row} props={actions} />
             </div>
           );
         })}

@@ -27,6 +27,8 @@ interface Draft {
   approvalTools: string[];
   mcpServers: string;
   concurrency: string;
+  workingTokens: string;
+  recallLimit: string;
 }
 
 const draftOf = (agent: AgentView | undefined): Draft => ({
@@ -43,6 +45,8 @@ const draftOf = (agent: AgentView | undefined): Draft => ({
   approvalTools: agent?.approval.tools ?? [],
   mcpServers: JSON.stringify(agent?.mcpServers ?? [], null, 2),
   concurrency: String(agent?.concurrency ?? 10),
+  workingTokens: String(agent?.memory.workingTokens ?? 8000),
+  recallLimit: String(agent?.memory.recallLimit ?? 5),
 });
 
 const positive = (text: string): number | undefined => {
@@ -78,6 +82,11 @@ function bodyOf(draft: Draft): Record<string, unknown> {
     approval: { minRisk: draft.minRisk, tools: draft.approvalTools },
     mcpServers,
     concurrency: Math.round(positive(draft.concurrency) ?? 10),
+    // Sent back as they were (or edited): a PUT replaces the whole definition.
+    memory: {
+      workingTokens: Math.round(positive(draft.workingTokens) ?? 8000),
+      recallLimit: Math.max(0, Math.round(Number(draft.recallLimit) || 0)),
+    },
   };
 }
 
@@ -219,6 +228,25 @@ function AgentEditor({ agent, canWrite }: { agent: AgentView | undefined; canWri
               inputMode="numeric"
               value={draft.concurrency}
               onChange={(event) => set('concurrency', event.target.value)}
+            />
+          </label>
+        </fieldset>
+        <fieldset className="row">
+          <legend>Memory</legend>
+          <label>
+            Working memory (tokens)
+            <input
+              inputMode="numeric"
+              value={draft.workingTokens}
+              onChange={(event) => set('workingTokens', event.target.value)}
+            />
+          </label>
+          <label>
+            Memories recalled at start
+            <input
+              inputMode="numeric"
+              value={draft.recallLimit}
+              onChange={(event) => set('recallLimit', event.target.value)}
             />
           </label>
         </fieldset>

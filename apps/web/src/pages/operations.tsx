@@ -401,16 +401,21 @@ function Charts() {
   );
 }
 
-/** The operations page. */
+/** The operations page: charts and schedules for every member; workers and queues for operators. */
 export default function OperationsPage() {
+  // The API lets operators read jobs and workers (`jobs:read`, `workers:read`); runs and schedules
+  // are readable by every member.
+  const fleet = useCan('operations:read');
   return (
     <section>
       <h1>Operations</h1>
       <Charts />
-      <div className="split even">
-        <Queues />
-        <Workers />
-      </div>
+      {fleet ? (
+        <div className="split even">
+          <Queues />
+          <Workers />
+        </div>
+      ) : null}
       <Schedules />
     </section>
   );

@@ -169,7 +169,7 @@ export default function RunDetailPage({ runId }: { runId: string }) {
         </div>
       ) : null}
       {pending.length > 0 || question ? (
-        <div className="needs-you" aria-label="needs attention">
+        <section className="needs-you" aria-label="needs attention">
           {pending.map((request) => (
             <ApprovalControls
               key={request.callId}
@@ -181,7 +181,7 @@ export default function RunDetailPage({ runId }: { runId: string }) {
           {question ? (
             <QuestionForm question={question.question} canAnswer={canAct} onAnswer={answer} />
           ) : null}
-        </div>
+        </section>
       ) : null}
       <div className="tabs" role="tablist">
         {tabs.map((item) => (

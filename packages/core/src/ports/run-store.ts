@@ -22,6 +22,11 @@ export interface Enqueue {
   jobId: string;
   /** Not before this time (a sleeping run's wake time). @default now */
   runAt?: number;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of whoever made the run runnable, written into
+   * the job's payload as `trace` so that the worker's spans join that trace. @default none
+   */
+  trace?: Readonly<Record<string, string>>;
 }
 
 /** Input to create a run. The store assigns nothing but defaults; ids and times come from the caller. */

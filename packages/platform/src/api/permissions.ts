@@ -56,6 +56,12 @@ export function allows(role: Role, action: Action): boolean {
   return allowed === anonymous || allowed.includes(role);
 }
 
+/** The roles that may perform `action`: none named for an action that needs no credential. */
+export const rolesAllowed = (action: Action): readonly Role[] => {
+  const allowed: readonly Role[] | typeof anonymous = permissions[action];
+  return allowed === anonymous ? [] : allowed;
+};
+
 /** True for an action that needs no credential (signing in, refreshing a session). */
 export const isAnonymous = (action: Action): boolean => permissions[action] === anonymous;
 

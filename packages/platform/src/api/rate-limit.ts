@@ -46,6 +46,9 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return { count, ttl }`;
 
+/** How long a new Redis store waits for its connection before counting (failing open) without it. */
+const readyTimeoutMs = 3000;
+
 /** Counts in Redis: every replica shares the windows. Fails open when Redis does not answer in time. */
 export async function redisRateLimitStore(
   url: string,
@@ -55,6 +58,16 @@ export async function redisRateLimitStore(
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   // Errors surface on each hit (which then fails open); the client reconnects by itself.
   redis.on('error', () => undefined);
+  // Without an offline queue, hits before the connection is up would all fail open: a replica that
+  // just started would count nothing. Wait for it (briefly: an unreachable Redis must not stop the API).
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, readyTimeoutMs);
+    timer.unref();
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   return {
     async hit(key, windowMs) {
       try {

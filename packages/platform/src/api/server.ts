@@ -18,12 +18,15 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
+import { apiLoggerOptions, installHttpObservability } from '../observability/http-observability.ts';
+import { metricsRoute } from '../observability/metrics-http.ts';
 import { version } from '../version.ts';
 import type { Authenticator } from './auth.ts';
 import { installAuthentication } from './auth.ts';
 import { installDashboard } from './dashboard.ts';
 import { installErrorHandling } from './errors.ts';
 import { installHardening } from './hardening.ts';
+import { isAction, rolesAllowed } from './permissions.ts';
 import type { RateLimitStore } from './rate-limit.ts';
 import { createRateLimiter, memoryRateLimitStore, redisRateLimitStore } from './rate-limit.ts';
 import { auditDenial, installRequestAudit } from './request-audit.ts';
@@ -76,8 +79,10 @@ const trustHops =
  * requests to it). Closing it ends open streams and releases the readiness checks; the app stays open.
  */
 export async function createApiServer(app: App, options: ApiServerOptions): Promise<Api> {
+  const { logger, metrics, tracing } = app.observability;
   const api: Api = Fastify({
-    logger: options.logger ?? false,
+    // The process logger (requestId on every line, secrets redacted) when the process has one.
+    ...(logger ? apiLoggerOptions(logger) : { logger: options.logger ?? false }),
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -89,6 +94,8 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
   api.setValidatorCompiler(validatorCompiler);
   api.setSerializerCompiler(serializerCompiler);
   installRequestId(api);
+  // Before any other hook: what follows runs inside the request's span, and every request is timed.
+  installHttpObservability(api, { metrics, tracing });
   installErrorHandling(api);
   const { config } = app;
   const limiter = createRateLimiter(
@@ -126,7 +133,7 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearer: [] }],
       },
-      transform: createJsonSchemaTransform({ skipList: [] }),
+      transform: withPermissions(createJsonSchemaTransform({ skipList: [] })),
       transformObject: (document) => withWebSocketRoutes(jsonSchemaTransformObject(document)),
     });
     await api.register(fastifySwaggerUi, { routePrefix: '/docs' });
@@ -135,6 +142,7 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
   await api.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   healthRoutes(api, readiness);
+  if (metrics) await api.register(metricsRoute(metrics));
   const deps: RouteDeps = {
     services: app.services,
     tools: app.tools,
@@ -159,6 +167,25 @@ export async function createApiServer(app: App, options: ApiServerOptions): Prom
   );
   if (options.dashboard !== undefined) await installDashboard(api, options.dashboard);
   return api;
+}
+
+type SchemaTransform = ReturnType<typeof createJsonSchemaTransform>;
+
+/**
+ * Documents who may call each `/v1` operation, from the permission table: `x-permission` (the action)
+ * and `x-roles` (the roles allowed; empty for the routes that take no credential). Clients and the
+ * security suites read the table from the document instead of a copy of it.
+ */
+function withPermissions(transform: SchemaTransform): SchemaTransform {
+  return (input) => {
+    const output = transform(input);
+    const permission: unknown = input.route.config?.permission;
+    if (!isAction(permission) || !output.schema || output.schema.hide) return output;
+    return {
+      ...output,
+      schema: { ...output.schema, 'x-permission': permission, 'x-roles': [...rolesAllowed(permission)] },
+    };
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../version.ts';
+import { registerAccount } from './commands/account.ts';
 import { registerAgents } from './commands/agents.ts';
 import { registerAnswer } from './commands/answer.ts';
 import { registerApprovals } from './commands/approvals.ts';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerWorkers(program);
   registerJobs(program);
+  registerAccount(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -101,6 +101,13 @@ export class JobRunner {
     this.#startHeartbeat();
     try {
       if (job.attempt > job.maxAttempts) return await this.#giveUp(job, hold);
+      if (this.#isolated > 0) {
+        // A suspect waits here to run alone, or runs: nothing starts beside it, not even a job taken
+        // before it was known (BullMQ fetches ahead of the row's start). Handed back, no attempt
+        // counted: another consumer runs it, or this one once the suspect is through.
+        await this.handBack(job, 'handed back: a job suspected of crashing its worker runs alone here');
+        return { kind: 'requeued', runAt: options.clock.now() };
+      }
       const alone = job.recovered && job.attempt >= (options.isolateFromAttempt ?? 3);
       let result: JobResult | void;
       if (alone) {

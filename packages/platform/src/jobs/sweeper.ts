@@ -7,7 +7,10 @@
  * 2. writes a job (the outbox row) for every run that needs work and has none waiting or in flight:
  *    runnable with no live lease (its worker died, a drain raced its last commit, Redis lost its job),
  *    or terminal and never finalized;
- * 3. deletes finished jobs and stopped workers older than the retention.
+ * 3. deletes finished jobs and stopped workers older than the retention;
+ * 4. starts the conversation turns left waiting behind a run that ended while no process saw it
+ *    ({@link SweeperOptions.resumeConversations}: the conversation service, outside the tick's
+ *    transaction; its turns' runs get their jobs as they are created).
  *
  * It reads `runs` and `jobs` directly: one statement per step for every organization, rather than the
  * per-organization `RunStore` reads.
@@ -41,6 +44,11 @@ export interface SweeperOptions {
    * This process alone uses the store (embedded): every lease not held by `ownLeaseOwner` is orphaned.
    */
   ownsStore?: { ownLeaseOwner: string };
+  /**
+   * Step 4, after a tick that held the lock: starts the conversation turns left waiting behind a run
+   * that ended unseen (`ConversationService.resumeStalled`); resolves with how many it started.
+   */
+  resumeConversations?: () => Promise<number>;
   logger?: JobLogger;
 }
 
@@ -52,6 +60,8 @@ export interface SweepReport {
   /** Runs given a job. */
   requeued: string[];
   deletedJobs: number;
+  /** Conversation turns started (step 4). */
+  resumedTurns: number;
 }
 
 const sweepLock = sql.raw(String(0x4155_5453_5750)); // "AUTSWP"
@@ -75,13 +85,22 @@ export function createSweeper(options: SweeperOptions): {
     const report = await db.transaction(async (tx): Promise<SweepReport> => {
       const locked = await queryRows(tx, sql`SELECT pg_try_advisory_xact_lock(${sweepLock}) AS locked`);
       if (locked[0]?.locked !== true)
-        return { swept: false, expiredWorkers: [], requeued: [], deletedJobs: 0 };
+        return { swept: false, expiredWorkers: [], requeued: [], deletedJobs: 0, resumedTurns: 0 };
       const now = clock.now();
       const expiredWorkers = await expireDeadWorkers(tx, now, deadAfterMs);
       const requeued = await requeueOrphans(tx, { now, graceMs, ownsStore: options.ownsStore });
       const deletedJobs = await prune(tx, now - retentionMs);
-      return { swept: true, expiredWorkers, requeued, deletedJobs };
+      return { swept: true, expiredWorkers, requeued, deletedJobs, resumedTurns: 0 };
     });
+    // Its own transactions (each turn's run is created with its job): never inside the tick's.
+    if (report.swept && options.resumeConversations) {
+      report.resumedTurns = await options.resumeConversations().catch((error: unknown) => {
+        logger.warn({ error: describeError(error) }, 'could not resume waiting conversation turns');
+        return 0;
+      });
+      if (report.resumedTurns > 0)
+        logger.info({ turns: report.resumedTurns }, 'started conversation turns left waiting');
+    }
     if (report.expiredWorkers.length > 0)
       logger.warn({ workers: report.expiredWorkers }, 'expired dead workers');
     if (report.requeued.length > 0) {

@@ -1,9 +1,9 @@
 /**
  * HTTP observability for the API server (Fastify): request metrics (`autonoma_http_request_duration_
  * seconds` by route template, method and status), a server span per request whose context is active
- * while the request is handled — so a run created by the request, and the job that carries it
- * (`injectTraceContext`), join its trace — and the logger options that give every request's log lines
- * its `requestId`.
+ * while the request is handled — so a run created by the request, and the job that carries it (its
+ * payload's `trace`, from `RunObserver.traceContext`), join its trace — counts of rate-limit refusals
+ * and failed sign-ins, and the logger options that give every request's log lines its `requestId`.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyTypeProvider } from 'fastify';
@@ -13,7 +13,11 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { Tracing } from './tracing.ts';
 
-/** What {@link installHttpObservability} reports to; each part is optional. */
+/**
+ * What {@link installHttpObservability} reports to; each part is optional. Rate-limit refusals
+ * (`rate_limited`) and failed sign-ins (`invalid_credentials`) are counted from the errors the
+ * request raised.
+ */
 export interface HttpObservability {
   metrics?: Metrics | undefined;
   tracing?: Tracing | undefined;
@@ -74,6 +78,13 @@ export function installHttpObservability<Log extends FastifyBaseLogger, Provider
       spans.set(request, span);
       tracing.with(otel.trace.setSpan(parent, span), done);
     });
+    // The body is parsed in the request stream's callbacks, outside the context entered above: enter it
+    // again just before the handler, so that what the handler starts (a run, its job) is in the span.
+    api.addHook('preHandler', (request, _reply, done) => {
+      const span = spans.get(request);
+      if (span) tracing.with(otel.trace.setSpan(otel.context.active(), span), done);
+      else done();
+    });
     // A client that goes away before the answer (a closed stream) gets no onResponse.
     api.addHook('onRequestAbort', async (request) => {
       const span = spans.get(request);
@@ -81,6 +92,14 @@ export function installHttpObservability<Log extends FastifyBaseLogger, Provider
       span.setAttribute('error.type', 'aborted');
       span.end();
       spans.delete(request);
+    });
+  }
+  if (metrics) {
+    // Refusals the operators watch, whichever route or hook threw them (errors.ts answers them).
+    api.addHook('onError', async (_request, _reply, error) => {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'rate_limited') metrics.rateLimited();
+      else if (code === 'invalid_credentials') metrics.loginFailed();
     });
   }
   api.addHook('onResponse', async (request, reply) => {
@@ -106,6 +125,9 @@ export function installHttpObservability<Log extends FastifyBaseLogger, Provider
  * Fastify options that log through `logger` with the request id under `requestId` on every line of a
  * request: spread them into `Fastify({ ... })` (instead of `logger`).
  */
-export function apiLoggerOptions(logger: Logger): { loggerInstance: Logger; logController: LogController } {
+export function apiLoggerOptions(logger: Logger): {
+  loggerInstance: FastifyBaseLogger;
+  logController: LogController;
+} {
   return { loggerInstance: logger, logController: new LogController({ requestIdLogLabel: 'requestId' }) };
 }

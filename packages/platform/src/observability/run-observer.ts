@@ -42,6 +42,11 @@ export interface RunObserver {
   leaseLost(lease: Lease): void;
   /** A step commit of `run` was refused by its lease's fencing epoch. */
   fencedCommit(run: Run): void;
+  /**
+   * The W3C trace context of the code running now (a request's span, a job's), to write into a job it
+   * enqueues so that the worker's spans join the same trace; `undefined` without tracing or a span.
+   */
+  traceContext(): Record<string, string> | undefined;
 }
 
 /** Options of {@link createRunObserver}; each part is optional. */
@@ -196,6 +201,11 @@ export function createRunObserver(options: RunObserverOptions): RunObserver | un
     leaseLost(lease) {
       metrics?.leaseLost();
       logger?.warn({ runId: lease.runId, orgId: lease.orgId, epoch: lease.epoch }, 'run lease lost');
+    },
+    traceContext() {
+      if (!tracing) return undefined;
+      const carrier = tracing.inject();
+      return Object.keys(carrier).length > 0 ? carrier : undefined;
     },
     fencedCommit(run) {
       metrics?.fencedCommit();

@@ -8,7 +8,7 @@
  * tool call), not by auto-instrumentation: no module patching, no start-up cost, and nothing recorded
  * that we did not choose to record (tool arguments and secrets never are).
  */
-import type { Context } from '@opentelemetry/api';
+import type { JobHandler } from '@autonoma/core';
 import type { TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
 import type { Config } from '../config/schema.ts';
 
@@ -24,16 +24,6 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
 export const tracingEnabled = (config: Pick<Config, 'otelEndpoint' | 'otelSdkDisabled'>): boolean =>
   config.otelEndpoint !== undefined && !config.otelSdkDisabled;
 
-/** The W3C trace context of the active span, to carry in a job payload; `{}` without tracing. */
-export const injectTraceContext = (tracing: Tracing | undefined): TraceCarrier =>
-  tracing ? tracing.inject() : {};
-
-/** The trace context a job payload carried (`undefined`: the root context), for {@link withJobSpan}. */
-export const extractTraceContext = (
-  tracing: Tracing | undefined,
-  carrier: TraceCarrier | undefined,
-): Context | undefined => tracing?.extract(carrier);
-
 /** What a job span records. */
 export interface JobSpanInfo {
   /** The job's kind (`agent-run`, `learning-refresh`, …). */
@@ -46,7 +36,7 @@ export interface JobSpanInfo {
   attempt?: number;
   /** The queue (priority) it came from. */
   queue?: string;
-  /** The trace context written with the job ({@link injectTraceContext} where it was enqueued). */
+  /** The trace context written with the job where it was enqueued (`RunObserver.traceContext`). */
   trace?: TraceCarrier;
 }
 
@@ -90,6 +80,40 @@ export async function withJobSpan<T>(
   } finally {
     span.end();
   }
+}
+
+/** The trace context a job's payload carries under `trace` (written where the job was enqueued). */
+export function jobTraceCarrier(payload: Record<string, unknown>): TraceCarrier | undefined {
+  const trace = payload['trace'];
+  if (trace === null || typeof trace !== 'object' || Array.isArray(trace)) return undefined;
+  const carrier: TraceCarrier = {};
+  for (const [key, value] of Object.entries(trace)) if (typeof value === 'string') carrier[key] = value;
+  return carrier;
+}
+
+/**
+ * `handler` with every job run inside its {@link withJobSpan} span, continuing the trace its payload
+ * carries: the worker's side of "one trace shows the API and the worker together". Without tracing
+ * it is `handler` itself.
+ */
+export function tracedJobHandler(tracing: Tracing | undefined, handler: JobHandler): JobHandler {
+  if (!tracing) return handler;
+  return (job, context) => {
+    const trace = jobTraceCarrier(job.payload);
+    return withJobSpan(
+      tracing,
+      {
+        kind: job.kind,
+        id: job.id,
+        queue: job.priority,
+        attempt: job.attempt,
+        orgId: job.orgId,
+        ...(job.runId === null ? {} : { runId: job.runId }),
+        ...(trace ? { trace } : {}),
+      },
+      () => handler(job, context),
+    );
+  };
 }
 
 /** A low-cardinality error type for `error.type`: an error's `code`, else its class name. Never its message. */

@@ -272,7 +272,9 @@ export class AuthService {
     if (!found || found.revokedAt !== null || (found.expiresAt !== null && found.expiresAt <= now))
       throw unauthorized('the API key was not accepted');
     // Not awaited: the request does not wait for bookkeeping, and a failed write loses only a timestamp.
-    deps.apiKeys.touch(found.id, now, keyTouchIntervalMs).catch(() => undefined);
+    // Only when the stored time is stale: a key used on every request costs no statement per request.
+    if (found.lastUsedAt === null || found.lastUsedAt <= now - keyTouchIntervalMs)
+      deps.apiKeys.touch(found.id, now, keyTouchIntervalMs).catch(() => undefined);
     return {
       scope: { orgId: found.orgId, actor: `key:${found.id}` },
       role: found.role,

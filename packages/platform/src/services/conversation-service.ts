@@ -54,6 +54,17 @@ export interface ConversationServiceDeps {
 const maxTitleLength = 200;
 /** Most characters of one earlier turn's message or answer carried into a later turn's context. */
 const maxTurnChars = 4_000;
+/** How a turn started now is started. */
+export interface TurnStartOptions {
+  /** Write the run's job (a queue advances it); without it the caller advances the run itself. */
+  enqueue?: boolean;
+  /**
+   * An existing directory the turn's tools work in, for a turn this process advances itself (the
+   * embedded chat's current directory). @default the conversation's own workspace id
+   */
+  workspace?: string;
+}
+
 /** Most characters of the summary of turns too old to carry as they were. */
 const maxSummaryChars = 2_000;
 
@@ -133,12 +144,7 @@ export class ConversationService {
    * run is still going (then it waits behind it, never interleaved). `enqueue` writes the run's job
    * (a queue advances it); without it the caller advances the run itself.
    */
-  async send(
-    scope: Scope,
-    id: string,
-    text: string,
-    options: { enqueue?: boolean } = {},
-  ): Promise<SentMessage> {
+  async send(scope: Scope, id: string, text: string, options: TurnStartOptions = {}): Promise<SentMessage> {
     const deps = this.#deps;
     const message = text.trim();
     if (message === '') throw userError('invalid_input', 'the message is empty');
@@ -158,7 +164,7 @@ export class ConversationService {
    * its fixed id, so a second attempt finds it) and the turn recorded as started. Idempotent; returns
    * the run started, if any.
    */
-  async continue(scope: Scope, id: string, options: { enqueue?: boolean } = {}): Promise<Run | undefined> {
+  async continue(scope: Scope, id: string, options: TurnStartOptions = {}): Promise<Run | undefined> {
     const deps = this.#deps;
     const conversation = await deps.conversations.get(scope.orgId, id);
     if (!conversation || conversation.started >= conversation.turns) return undefined;
@@ -277,7 +283,7 @@ export class ConversationService {
     scope: Scope,
     conversation: Conversation,
     turn: ConversationTurn,
-    options: { enqueue?: boolean },
+    options: TurnStartOptions,
   ): Promise<Run> {
     const deps = this.#deps;
     const run = await deps.runs.start(scope, {
@@ -286,6 +292,7 @@ export class ConversationService {
       agent: conversation.agentId,
       conversationId: conversation.id,
       workspaceId: `ws_${conversation.id.replace(/^conv_/, '')}`,
+      ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
       enqueue: options.enqueue ?? true,
     });
     await deps.conversations.markStarted(scope.orgId, conversation.id, turn.seq, deps.clock.now());

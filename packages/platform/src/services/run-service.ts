@@ -8,6 +8,7 @@ import type {
   Budgets,
   Clock,
   DelegationLimits,
+  Enqueue,
   EventBus,
   EventPayload,
   EventSink,
@@ -237,7 +238,7 @@ export class RunService {
             ...(input.requestHash ? { idempotencyHash: input.requestHash } : {}),
           }
         : {}),
-      ...(input.enqueue ? { enqueue: { jobId: deps.ids.next('job') } } : {}),
+      ...(input.enqueue ? { enqueue: this.#enqueue() } : {}),
     });
     if (input.enqueue && result.created) deps.outboxWritten?.();
     if (
@@ -540,7 +541,7 @@ export class RunService {
         run.orgId,
         runId,
         { status: current.status, version: current.version },
-        { status: 'queued', now, events: [event], enqueue: { jobId: deps.ids.next('job') } },
+        { status: 'queued', now, events: [event], enqueue: this.#enqueue() },
       );
       if (result) {
         for (const appended of result.events) this.#publish(appended);
@@ -588,7 +589,7 @@ export class RunService {
         run.orgId,
         runId,
         { status: run.status, version: run.version },
-        { status: 'queued', now, events: [event], enqueue: { jobId: deps.ids.next('job') } },
+        { status: 'queued', now, events: [event], enqueue: this.#enqueue() },
       );
       if (!result) continue;
       await deps.audit.append({
@@ -654,6 +655,12 @@ export class RunService {
    */
   async #ended(run: Run): Promise<void> {
     await this.#deps.onEnded?.(run).catch(() => undefined);
+  }
+
+  /** A new job for a run made runnable here, carrying the trace context of the request or job doing it. */
+  #enqueue(): Enqueue {
+    const trace = this.#deps.observe?.traceContext();
+    return { jobId: this.#deps.ids.next('job'), ...(trace ? { trace } : {}) };
   }
 
   #runtime(agent: Agent, tools: ToolHost, brain: Brain): AgentRuntime {

@@ -10,10 +10,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiHarness } from './api-harness.ts';
 import { as, startApi } from './api-harness.ts';
 
-/** Every route the API serves: `METHOD path` in OpenAPI's path syntax. */
+/** Every route the API serves: `METHOD path` in OpenAPI's path syntax (ARCHITECTURE §8, Contract). */
 const expectedOperations = [
   'GET /healthz',
   'GET /readyz',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/logout',
+  'GET /v1/auth/me',
+  'POST /v1/auth/session',
+  'POST /v1/auth/session/refresh',
+  'POST /v1/auth/session/logout',
+  'GET /v1/users',
+  'POST /v1/users',
+  'GET /v1/users/{id}',
+  'PATCH /v1/users/{id}',
+  'DELETE /v1/users/{id}',
+  'GET /v1/api-keys',
+  'POST /v1/api-keys',
+  'DELETE /v1/api-keys/{id}',
   'GET /v1/agents',
   'POST /v1/agents',
   'GET /v1/agents/{name}',
@@ -24,16 +39,42 @@ const expectedOperations = [
   'GET /v1/runs/{id}',
   'POST /v1/runs/{id}/cancel',
   'POST /v1/runs/{id}/approvals/{callId}',
+  'POST /v1/runs/{id}/input',
   'GET /v1/runs/{id}/events',
   'GET /v1/runs/{id}/ws',
   'GET /v1/runs/{id}/explanation',
+  'POST /v1/runs/{id}/replay',
+  'POST /v1/conversations',
+  'GET /v1/conversations',
+  'GET /v1/conversations/{id}',
+  'POST /v1/conversations/{id}/messages',
+  'DELETE /v1/conversations/{id}',
+  'GET /v1/schedules',
+  'POST /v1/schedules',
+  'GET /v1/schedules/{id}',
+  'POST /v1/schedules/{id}/pause',
+  'POST /v1/schedules/{id}/resume',
+  'DELETE /v1/schedules/{id}',
   'GET /v1/memories',
   'GET /v1/memories/search',
+  'GET /v1/memories/plans',
   'DELETE /v1/memories/{id}',
+  'GET /v1/jobs',
+  'GET /v1/jobs/{id}',
+  'POST /v1/jobs/{id}/retry',
+  'GET /v1/workers',
   'GET /v1/audit',
   'GET /v1/audit/verify',
   'GET /v1/tools',
 ];
+
+/** The `/v1` routes that take no credential: signing in and renewing a session. */
+const publicV1Operations = new Set([
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
+  'POST /v1/auth/session',
+  'POST /v1/auth/session/refresh',
+]);
 
 type Operation = {
   security?: unknown[];
@@ -76,6 +117,12 @@ describe('the OpenAPI document', () => {
       Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(listed.sort()).toEqual([...expectedOperations].sort());
+    // …and each is a route the server really has (a document listing a route it lacks is wrong too).
+    for (const operation of expectedOperations) {
+      const [method, path] = operation.split(' ') as [string, string];
+      const url = path.replace(/\{(\w+)\}/g, ':$1');
+      expect(harness.api.hasRoute({ method: method as 'GET', url }), operation).toBe(true);
+    }
   });
 
   it('declares path parameters, responses, and which routes need a bearer token', () => {
@@ -89,8 +136,9 @@ describe('the OpenAPI document', () => {
             operation.parameters?.some((parameter) => parameter.in === 'path' && parameter.name === name),
             `${where} ${name}`,
           ).toBe(true);
-        // Public routes say so; every /v1 route inherits the document's bearer requirement.
-        if (path.startsWith('/v1/')) expect(operation.security, where).toBeUndefined();
+        // Public routes say so; every other /v1 route inherits the document's bearer requirement.
+        if (path.startsWith('/v1/') && !publicV1Operations.has(where))
+          expect(operation.security, where).toBeUndefined();
         else expect(operation.security, where).toEqual([]);
       }
     }

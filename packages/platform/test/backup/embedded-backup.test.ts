@@ -79,6 +79,7 @@ describe('embedded backup and restore [pglite]', () => {
   let heldRunId: string;
   let servePid: number | undefined;
 
+  // Five runs, a server and two CLI commands: minutes on a loaded machine.
   beforeAll(async () => {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -133,7 +134,10 @@ describe('embedded backup and restore [pglite]', () => {
     heldRunId = ((await created.json()) as { id: string }).id;
     const stepsOf = async (): Promise<number> =>
       ((await (await api(`/v1/runs/${heldRunId}`)).json()) as { stepCount: number }).stepCount;
-    await waitFor(async () => (await stepsOf()) >= 2, { what: 'the held run to make progress' });
+    await waitFor(async () => (await stepsOf()) >= 2, {
+      what: 'the held run to make progress',
+      timeoutMs: 180_000,
+    });
 
     backedUp = await runCli(['backup', backupFile], env(homeA), root);
     refusedWhileServing = await runCli(['restore', '--force', backupFile], env(homeA), root);
@@ -141,13 +145,13 @@ describe('embedded backup and restore [pglite]', () => {
     await waitFor(
       async () =>
         ((await (await api(`/v1/runs/${heldRunId}`)).json()) as { status: string }).status === 'succeeded',
-      { what: 'the held run to end' },
+      { what: 'the held run to end', timeoutMs: 180_000 },
     );
     serve.child.kill('SIGTERM');
     const stopped = await serve.done;
     expect(stopped.code, serveErr).toBe(0);
     servePid = undefined;
-  });
+  }, 300_000);
 
   afterAll(async () => {
     if (servePid !== undefined) process.kill(servePid, 'SIGKILL');
@@ -305,5 +309,5 @@ describe('autonoma migrate backs up an embedded store before changing it [pglite
     const again = await runCli(['migrate'], env, home);
     expect(again.code).toBe(0);
     expect(again.stdout).not.toContain('backed up');
-  });
+  }, 180_000);
 });

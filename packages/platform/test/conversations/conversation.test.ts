@@ -67,7 +67,7 @@ describe('conversations [pglite]', () => {
     const last = model.requests.at(-1) as RecordedRequest;
     const roles = ((last.body as { messages: Message[] }).messages ?? []).map((message) => message.role);
     expect(roles).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
-  });
+  }, 300_000);
 
   it('queues a message sent while the previous turn runs behind it, never interleaved', async () => {
     model = await startOpenAiFixture(chatModel);
@@ -91,7 +91,7 @@ describe('conversations [pglite]', () => {
     const ended = await runs.advanceTree(scope, second.turn.runId);
     expect(ended.run.answer).toBe('Your name is Grace.');
     expect((await conversations.get(scope, conversation.id)).started).toBe(2);
-  });
+  }, 300_000);
 
   it('starts a turn left waiting when its predecessor ended unseen (a crash), once', async () => {
     model = await startOpenAiFixture(chatModel);
@@ -112,7 +112,7 @@ describe('conversations [pglite]', () => {
     expect(await conversations.resumeStalled({ orgId: scope.orgId })).toBe(1);
     expect(await conversations.resumeStalled({ orgId: scope.orgId })).toBe(0);
     expect(await runs.get(scope, second.turn.runId)).toMatchObject({ status: 'queued' });
-  });
+  }, 300_000);
 
   it('refuses an empty message and an unknown conversation with clear errors', async () => {
     model = await startOpenAiFixture(chatModel);

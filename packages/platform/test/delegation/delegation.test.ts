@@ -101,7 +101,7 @@ describe('delegation with the model brain [pglite]', () => {
       ['succeeded', 1],
       ['succeeded', 1],
     ]);
-  });
+  }, 300_000);
 
   it('cancels the running children with the parent', async () => {
     model = await startOpenAiFixture(async (request): Promise<FixtureReply> => {
@@ -136,5 +136,5 @@ describe('delegation with the model brain [pglite]', () => {
       const log = await services.runs.events(scope, child.id);
       expect(log.at(-1)).toMatchObject({ type: 'run-end', status: 'cancelled' });
     }
-  });
+  }, 300_000);
 });

@@ -84,18 +84,25 @@ describe('sweeper', () => {
                  ('job_recent', ${defaultOrgId}, 'test', 'normal', 2, 'done', '{}'::jsonb, 0, 1, 5, ${now}::bigint, ${now}::bigint)`,
     );
 
+    let resumed = 0;
     const sweeper = createSweeper({
       db: database.executor,
       clock,
       deadAfterMs: 5000,
       graceMs: 2000,
       retentionMs: 3_600_000,
+      // Step 4: the conversation service's resumeStalled (its own test: test/jobs/embedded-pool.test.ts).
+      resumeConversations: async () => {
+        resumed += 1;
+        return resumed === 1 ? 2 : 0;
+      },
     });
     const report = await sweeper.sweep();
     expect(report.swept).toBe(true);
     expect(report.expiredWorkers).toEqual(['wkr_dead']);
     expect([...report.requeued].sort()).toEqual(['run_ended', 'run_held', 'run_orphan']);
     expect(report.deletedJobs).toBe(1);
+    expect(report.resumedTurns).toBe(2);
     expect((await runs.get(defaultOrgId, held.id))?.leaseExpiresAt).toBeLessThan(now);
     expect(await jobsOf(orphan.id)).toEqual([
       { status: 'pending', payload: { runId: orphan.id, requeuedBy: 'sweeper' } },
@@ -109,6 +116,13 @@ describe('sweeper', () => {
 
     // Idempotent: a second sweep finds every run with its job.
     const again = await sweeper.sweep();
-    expect(again).toMatchObject({ swept: true, expiredWorkers: [], requeued: [], deletedJobs: 0 });
+    expect(again).toMatchObject({
+      swept: true,
+      expiredWorkers: [],
+      requeued: [],
+      deletedJobs: 0,
+      resumedTurns: 0,
+    });
+    expect(resumed).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Traces, received for real: a loopback OTLP/HTTP receiver decodes what the exporter sends and the
- * span tree of a run is checked — HTTP request → job (its trace context carried as a job payload would
- * carry it) → run slice → steps → model calls (GenAI semantic conventions) and tool calls — with no
+ * span tree of a run is checked — HTTP request → job (its trace context written into the job's payload
+ * with the run, then taken by a real worker pool) → run slice → steps → model calls (GenAI semantic conventions) and tool calls — with no
  * tool argument and no secret anywhere in what was exported. Without an endpoint, or with
  * OTEL_SDK_DISABLED=true, nothing is loaded and nothing is sent.
  */
@@ -15,7 +15,8 @@ import type { App } from '../../src/app.ts';
 import { installHttpObservability } from '../../src/observability/http-observability.ts';
 import type { Observability } from '../../src/observability/observability.ts';
 import { createObservability } from '../../src/observability/observability.ts';
-import { injectTraceContext, withJobSpan } from '../../src/observability/tracing.ts';
+import { queryRows, sql } from '../../src/store/index.ts';
+import { startWorkerPool } from '../../src/worker.ts';
 import type { Fixture } from '../fixtures/openai-server.ts';
 import { cliEnvironment, runCli } from '../support/cli.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -35,6 +36,7 @@ describe('traces of a run, received over OTLP/HTTP [pglite]', () => {
   let observability: Observability;
   let app: App;
   let runId: string;
+  let jobId: string;
   let spans: ReceivedSpan[];
 
   beforeAll(async () => {
@@ -58,32 +60,36 @@ describe('traces of a run, received over OTLP/HTTP [pglite]', () => {
     const api = Fastify();
     installHttpObservability(api, { tracing });
     api.post('/v1/runs', async (_request, reply) => {
-      const run = await app.services.runs.start(scope, { goal: `look up ${argumentCanary}` });
-      return reply
-        .code(201)
-        .send({ runId: run.id, job: { runId: run.id, trace: injectTraceContext(tracing) } });
+      // As the real route does: the run and its job, in one statement (the outbox).
+      const run = await app.services.runs.start(scope, { goal: `look up ${argumentCanary}`, enqueue: true });
+      return reply.code(201).send({ runId: run.id });
     });
     const created = await api.inject({ method: 'POST', url: '/v1/runs?token=query-token-secret' });
     expect(created.statusCode).toBe(201);
-    const { job } = created.json<{ job: { runId: string; trace: Record<string, string> } }>();
-    expect(job.trace['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    runId = job.runId;
+    runId = created.json<{ runId: string }>().runId;
     await api.close();
-
-    // A worker, elsewhere: the job's span continues the trace, and the slice runs inside it.
-    const result = await withJobSpan(
-      tracing,
-      {
-        kind: 'agent-run',
-        id: 'job_test',
-        runId,
-        orgId: scope.orgId,
-        attempt: 1,
-        queue: 'normal',
-        trace: job.trace,
-      },
-      () => app.services.runs.advanceTree(scope, runId),
+    // The job row carries the request's trace context in its payload.
+    const rows = await queryRows(
+      app.database.executor,
+      sql`SELECT id, payload FROM jobs WHERE run_id = ${runId}`,
     );
+    expect(rows).toHaveLength(1);
+    jobId = String(rows[0]?.['id']);
+    const payload = (
+      typeof rows[0]?.['payload'] === 'string' ? JSON.parse(rows[0]['payload']) : rows[0]?.['payload']
+    ) as { runId: string; trace?: Record<string, string> };
+    expect(payload.runId).toBe(runId);
+    expect(payload.trace?.['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    // A worker pool (worker.ts, as `autonoma worker` runs it) takes the job: its span continues the
+    // trace, and the slice runs inside it.
+    const pool = await startWorkerPool(app, { sweeper: false, scheduler: false, relay: false });
+    await waitFor(async () => (await app.services.runs.get(scope, runId)).finalizedAt !== null, {
+      what: 'the worker to finish the run',
+      timeoutMs: 60_000,
+    });
+    await pool.stop();
+    const result = { run: await app.services.runs.get(scope, runId) };
     expect(result.run.status).toBe('succeeded');
     await tracing.flush();
     await waitFor(() => receiver.spans.some((span) => span.name === 'job agent-run'), {
@@ -127,7 +133,7 @@ describe('traces of a run, received over OTLP/HTTP [pglite]', () => {
     expect(job.parentSpanId).toBe(request.spanId);
     expect(job.traceId).toBe(request.traceId);
     expect(job.kind).toBe(kind.consumer);
-    expect(job.attributes).toMatchObject({ 'autonoma.run.id': runId, 'messaging.message.id': 'job_test' });
+    expect(job.attributes).toMatchObject({ 'autonoma.run.id': runId, 'messaging.message.id': jobId });
     const slice = one('invoke_agent default');
     within(slice, job);
     expect(slice.attributes).toMatchObject({

@@ -38,6 +38,23 @@ export function describeAuditLogContract(name: string, harness: StoreHarness): v
       expect(await audit.verify(orgId)).toBeNull();
     });
 
+    it('batches concurrent appends of several organizations: each chain intact, each caller its own record', async () => {
+      const { audit } = harness.stores();
+      const orgs = [uniqueId('org'), uniqueId('org')];
+      const appended = await Promise.all(
+        Array.from({ length: 40 }, (_, index) => audit.append(entry(orgs[index % 2] ?? '', index))),
+      );
+      appended.forEach((record, index) => expect(record).toMatchObject(entry(orgs[index % 2] ?? '', index)));
+      for (const orgId of orgs) {
+        const records = await audit.list({ orgId, limit: 100 });
+        expect(records).toHaveLength(20);
+        expect(records.map((record) => record.prevHash).slice(1)).toEqual(
+          records.map((record) => record.hash).slice(0, -1),
+        );
+        expect(await audit.verify(orgId)).toBeNull();
+      }
+    });
+
     it('filters and pages the list', async () => {
       const { audit } = harness.stores();
       const orgId = uniqueId('org');

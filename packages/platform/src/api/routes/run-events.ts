@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { scopeOf } from '../auth.ts';
 import { errorBody, requestError, toApiError } from '../errors.ts';
+import { rolesAllowed } from '../permissions.ts';
 import type { RunStream } from '../run-stream.ts';
 import { openRunStream } from '../run-stream.ts';
 import { errorResponses } from '../views/common.ts';
@@ -50,9 +51,24 @@ function afterSeqOf(lastEventId: string | undefined, fromSeq: number | undefined
   return fromSeq === undefined ? 0 : fromSeq - 1;
 }
 
+/**
+ * An event as the clients see it, in JSON, made once per event however many subscribers it goes to (the
+ * bus hands every subscriber of a run the same object): a run watched by a thousand clients costs one
+ * view and one serialization per event, not a thousand.
+ */
+const eventTexts = new WeakMap<RunEvent, string>();
+function eventText(event: RunEvent): string {
+  let text = eventTexts.get(event);
+  if (text === undefined) {
+    text = JSON.stringify(toRunEventView(event));
+    eventTexts.set(event, text);
+  }
+  return text;
+}
+
 /** One SSE message: `id` is the `seq` (absent for the ephemeral `text-delta`, which cannot be resumed). */
 const sseFrame = (event: RunEvent): string =>
-  `${event.seq > 0 ? `id: ${event.seq}\n` : ''}data: ${JSON.stringify(toRunEventView(event))}\n\n`;
+  `${event.seq > 0 ? `id: ${event.seq}\n` : ''}data: ${eventText(event)}\n\n`;
 
 /** Opens the stream of `run` for a client that has everything up to `afterSeq`. */
 const streamOf = (
@@ -129,6 +145,8 @@ export const runWebSocketOperation = {
   tags,
   summary: "A run's events over a WebSocket",
   description: webSocketDescription,
+  'x-permission': 'runs:read',
+  'x-roles': [...rolesAllowed('runs:read')],
   parameters: [
     { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'run id' },
     { name: 'fromSeq', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
@@ -219,7 +237,7 @@ export const runEventRoutes: ApiRoutes = (api, deps) => {
       let forget = (): void => undefined;
       const stream = streamOf(deps, scope, run, query.fromSeq === undefined ? 0 : query.fromSeq - 1, {
         send: (event) => {
-          if (socket.readyState === socketOpen) socket.send(JSON.stringify(toRunEventView(event)));
+          if (socket.readyState === socketOpen) socket.send(eventText(event));
         },
         heartbeat: () => {
           if (socket.readyState === socketOpen) socket.ping();

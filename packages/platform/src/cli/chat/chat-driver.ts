@@ -32,6 +32,11 @@ export interface ChatDriver {
   readonly backend: CliBackend;
   /** True when runs of agents on `auto` get the offline planner (embedded with no model configured). */
   readonly plannerOnly: boolean;
+  /**
+   * The directory the turns' tools work in (embedded: the current directory or `--workspace`); none:
+   * the conversation's own workspace, under `$AUTONOMA_HOME/workspaces/` where its runs are advanced.
+   */
+  readonly workspace: string | undefined;
   /** Sends a message to the conversation. */
   send(conversationId: string, text: string): Promise<SentTurn>;
   /**
@@ -77,22 +82,33 @@ const ignoreEnded = (error: unknown): void => {
   if (!isCode(error, 'run_terminal')) throw error;
 };
 
+/** Options of {@link embeddedDriver}. */
+export interface EmbeddedDriverOptions {
+  /** An existing directory (checked) the turns' tools work in. @default the conversation's own */
+  workspace?: string;
+}
+
 /** The driver of the embedded store opened (and held) by this process. */
-export function embeddedDriver(app: App): ChatDriver {
+export function embeddedDriver(app: App, options: EmbeddedDriverOptions = {}): ChatDriver {
   const scope = app.localScope;
   const { runs, conversations } = app.services;
+  // No job: this process advances each turn's run itself, in the chat's workspace.
+  const start = {
+    enqueue: false,
+    ...(options.workspace === undefined ? {} : { workspace: options.workspace }),
+  };
   return {
     mode: 'embedded',
     backend: localBackend(app),
     plannerOnly: app.config.model === undefined,
+    workspace: options.workspace,
     async send(conversationId, text) {
-      // No job: this process advances the turn's run itself, now.
-      const sent = await conversations.send(scope, conversationId, text, { enqueue: false });
+      const sent = await conversations.send(scope, conversationId, text, start);
       return { runId: sent.turn.runId, started: sent.run !== null };
     },
     async started(conversationId, runId) {
       // The previous turn may have ended since: start this one if it is next.
-      await conversations.continue(scope, conversationId, { enqueue: false });
+      await conversations.continue(scope, conversationId, start);
       return runs.get(scope, runId).then(
         () => true,
         (error: unknown) => {
@@ -122,6 +138,7 @@ export function remoteDriver(client: ApiClient): ChatDriver {
     mode: 'remote',
     backend: client,
     plannerOnly: false,
+    workspace: undefined,
     async send(conversationId, text) {
       const sent = await client.conversations.send(conversationId, text);
       return { runId: sent.turn.runId, started: sent.run !== null };
@@ -143,16 +160,30 @@ export function remoteDriver(client: ApiClient): ChatDriver {
     },
     async drive(runId, options) {
       const current = await client.runs.get(runId);
-      if (isTerminal(current.status) && current.finalizedAt !== null) return current;
-      if (waitingStates.has(current.status)) return current;
+      const from = seen.get(runId) ?? 0;
+      const ended = isTerminal(current.status) && current.finalizedAt !== null;
+      if (ended || waitingStates.has(current.status)) {
+        // What it stored since it was last followed (all of it, for a run not followed yet: one the
+        // server advanced before this call, or the waiting turn of a resumed conversation) is shown.
+        if (current.lastSeq > from)
+          for (const event of await client.runs.events(runId, from)) options.sink(event);
+        seen.set(runId, Math.max(from, current.lastSeq));
+        return current;
+      }
       // A cancel meanwhile ends the stream with the run's `run-end`.
       await client.followRun(runId, {
-        afterSeq: seen.get(runId) ?? 0,
+        afterSeq: from,
         onEvent: (event) => {
           if (event.runId === runId && event.seq > 0) seen.set(runId, event.seq);
           options.sink(event);
-          // A run waiting for its children goes on: the server advances them, then it.
-          return event.type === 'step-end' && event.runId === runId && waitingStates.has(event.status);
+          // A run waiting for its children goes on: the server advances them, then it. A wait stored
+          // before this call (replayed history: the approval just given) is not this one.
+          return (
+            event.type === 'step-end' &&
+            event.runId === runId &&
+            event.seq > current.lastSeq &&
+            waitingStates.has(event.status)
+          );
         },
       });
       return client.runs.get(runId);

@@ -169,6 +169,13 @@ class ChatRepl {
         style.dim(`new conversation; resume it later with: autonoma chat --conversation ${conversation.id}`),
       );
     }
+    this.#line(
+      style.dim(
+        this.#driver.workspace === undefined
+          ? "the agent's tools work in this conversation's own workspace"
+          : `the agent's tools work in ${this.#driver.workspace}`,
+      ),
+    );
     if (this.#driver.plannerOnly && this.#agent.brain !== 'model') this.#hint(false);
     else if (this.#agent.brain === 'planner') this.#hint(true);
     this.#line(style.dim('/help lists the commands · Ctrl-C cancels a turn · Ctrl-D or /exit leaves'));
@@ -295,8 +302,8 @@ class ChatRepl {
     for (const request of pending) {
       this.#line(style.yellow(`  ⏸ ${request.tool} ${clip(request.args, 300)}`));
       this.#line(style.dim(`    ${request.reason}`));
-      const reply = await this.#lines?.next('approve? [y/N] ');
-      if (reply === null || reply === undefined) return 'stopped';
+      const reply = await this.#lines?.next('approve? [y/N] ', { fresh: true });
+      if (reply === null || reply === undefined) return this.#stopped();
       this.#lines?.forget(reply);
       const approved = /^\s*y(es)?\s*$/i.test(reply);
       await backend.runs.resolveApproval(run.id, request.callId, {
@@ -319,12 +326,18 @@ class ChatRepl {
     }
     this.#line(`${this.#style.cyan(`${this.#agent?.name ?? 'agent'}?`)} ${question}`);
     for (;;) {
-      const reply = await this.#lines?.next('answer> ');
-      if (reply === null || reply === undefined) return 'stopped';
+      const reply = await this.#lines?.next('answer> ', { fresh: true });
+      if (reply === null || reply === undefined) return this.#stopped();
       if (reply.trim() === '') continue;
       await backend.runs.answer(run.id, reply);
       return 'answered';
     }
+  }
+
+  /** No answer came at a prompt (Ctrl-D, or a cancel): the prompt's line is ended. */
+  #stopped(): 'stopped' {
+    if (this.#lines?.closed) this.#screen.write('\n');
+    return 'stopped';
   }
 
   /** Ctrl-C: cancels the turn; clears a line being typed; at an empty prompt, says how to leave. */

@@ -23,8 +23,12 @@ export interface LineReaderOptions {
 
 /** The chat's prompt. */
 export interface LineReader {
-  /** Shows `prompt` and resolves with the next line; null once input has ended (Ctrl-D, EOF). */
-  next(prompt: string): Promise<string | null>;
+  /**
+   * Shows `prompt` and resolves with the next line; null once input has ended (Ctrl-D, EOF). A line
+   * typed ahead (before the prompt) is taken first, unless `fresh`: a question must be answered by a
+   * line typed after it was asked, and what was typed ahead waits for the next prompt.
+   */
+  next(prompt: string, options?: { fresh?: boolean }): Promise<string | null>;
   /** Resolves a pending {@link next} with null (a turn cancelled while its question was asked). */
   interrupt(): void;
   /** Clears the line being edited and shows the prompt again. */
@@ -103,8 +107,8 @@ export function createLineReader(options: LineReaderOptions): LineReader {
   if (file && terminal) rl.on('history', (lines: string[]) => saveHistory(file, lines));
 
   return {
-    next(prompt) {
-      const typed = queued.shift();
+    next(prompt, nextOptions = {}) {
+      const typed = nextOptions.fresh ? undefined : queued.shift();
       if (typed !== undefined) return Promise.resolve(typed);
       if (closed) return Promise.resolve(null);
       return new Promise((resolve) => {

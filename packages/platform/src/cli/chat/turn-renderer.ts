@@ -106,8 +106,8 @@ export function createTurnRenderer(screen: ChatScreen, runId: string, agent: str
         }
         case 'tool-call-end': {
           const control = event.ok ? controlOf(event.result) : undefined;
-          // Questions and delegations are shown by the prompt and by `delegate-*`.
-          if (control) return;
+          // Questions and delegations are shown by the prompt and by `delegate-*`; so is the answer.
+          if (control || (event.ok && event.tool === 'ask_user')) return;
           const described = describeEvent(event);
           if (described) line(style.dim(described));
           return;

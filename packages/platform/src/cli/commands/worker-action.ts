@@ -1,6 +1,5 @@
 import { userError } from '@autonoma/core';
 import type { Command } from 'commander';
-import { createLineLogger } from '../../jobs/job-logger.ts';
 import { parseConcurrency, parseQueues } from '../../jobs/queue-names.ts';
 import { configFor, withApp } from '../app-context.ts';
 import { processOutput } from '../output.ts';
@@ -28,53 +27,62 @@ export async function runWorker(
       'a worker works on the store itself: it takes no --server (AUTONOMA_SERVER)',
     );
   const output = processOutput;
-  const logger = createLineLogger({ level: config.logLevel, name: 'autonoma-worker' });
-  await withApp(
-    command,
-    async (app) => {
-      const { startWorkerPool } = await import('../../worker.ts');
-      const pool = await startWorkerPool(app, {
-        ...(queues ? { queues } : {}),
-        ...(concurrency ? { concurrency } : {}),
-        logger,
-      });
-      output.err(
-        `worker ${pool.id} · ${pool.transport === 'bullmq' ? 'BullMQ' : 'local queue'} · queues ${pool.queues.join(',')} · concurrency ${pool.concurrency} · pid ${process.pid}`,
-      );
-      await new Promise<void>((resolve) => {
-        let signals = 0;
-        const onSignal = (signal: NodeJS.Signals): void => {
-          signals += 1;
-          if (signals > 1) {
-            output.err(
-              `worker ${pool.id}: ${signal} again: stopping now; other workers take over what is left`,
-            );
-            void pool.abandon().finally(() => process.exit(1));
-            return;
-          }
-          output.err(`worker ${pool.id}: ${signal}: draining (send it again to stop at once)`);
-          pool
-            .stop({ drain: true })
-            .then(({ unfinished }) => {
-              if (unfinished > 0) {
-                output.err(
-                  `worker ${pool.id}: ${unfinished} slice(s) still running at the end of the grace period: left to other workers`,
-                );
-                // Their slices still hold connections and timers: leave without waiting for them.
-                process.exit(1);
-              }
-              output.err(`worker ${pool.id}: drained`);
-            })
-            .catch((error: unknown) => {
-              output.err(`worker ${pool.id}: ${(error as Error).message}`);
-              process.exitCode = 1;
-            })
-            .finally(resolve);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
-    },
-    { leaseTtlMs: config.leaseTtlMs ?? workerLeaseTtlMs, jobLogger: logger },
-  );
+  // JSON logs on stdout (LOG_LEVEL), metrics on METRICS_PORT, traces with OTEL_EXPORTER_OTLP_ENDPOINT.
+  const { observedJobLogger, startProcessObservability } =
+    await import('../../observability/process-observability.ts');
+  const observed = await startProcessObservability(config, { role: 'worker' });
+  const { observability } = observed;
+  const logger = observedJobLogger(observability.logger, observability.metrics);
+  try {
+    await withApp(
+      command,
+      async (app) => {
+        const { startWorkerPool } = await import('../../worker.ts');
+        const pool = await startWorkerPool(app, {
+          ...(queues ? { queues } : {}),
+          ...(concurrency ? { concurrency } : {}),
+          logger,
+        });
+        output.err(
+          `worker ${pool.id} · ${pool.transport === 'bullmq' ? 'BullMQ' : 'local queue'} · queues ${pool.queues.join(',')} · concurrency ${pool.concurrency} · pid ${process.pid}${observed.metricsServer ? ` · metrics on port ${observed.metricsServer.port}` : ''}`,
+        );
+        await new Promise<void>((resolve) => {
+          let signals = 0;
+          const onSignal = (signal: NodeJS.Signals): void => {
+            signals += 1;
+            if (signals > 1) {
+              output.err(
+                `worker ${pool.id}: ${signal} again: stopping now; other workers take over what is left`,
+              );
+              void pool.abandon().finally(() => process.exit(1));
+              return;
+            }
+            output.err(`worker ${pool.id}: ${signal}: draining (send it again to stop at once)`);
+            pool
+              .stop({ drain: true })
+              .then(({ unfinished }) => {
+                if (unfinished > 0) {
+                  output.err(
+                    `worker ${pool.id}: ${unfinished} slice(s) still running at the end of the grace period: left to other workers`,
+                  );
+                  // Their slices still hold connections and timers: leave without waiting for them.
+                  process.exit(1);
+                }
+                output.err(`worker ${pool.id}: drained`);
+              })
+              .catch((error: unknown) => {
+                output.err(`worker ${pool.id}: ${(error as Error).message}`);
+                process.exitCode = 1;
+              })
+              .finally(resolve);
+          };
+          process.on('SIGTERM', onSignal);
+          process.on('SIGINT', onSignal);
+        });
+      },
+      { leaseTtlMs: config.leaseTtlMs ?? workerLeaseTtlMs, jobLogger: logger, observability },
+    );
+  } finally {
+    await observed.close();
+  }
 }

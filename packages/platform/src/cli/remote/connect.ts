@@ -1,7 +1,8 @@
 /**
  * How a CLI command reaches Autonoma:
- * 1. `--server URL` (or `AUTONOMA_SERVER`): that server, with `AUTONOMA_TOKEN` — or, for a server on
- *    this machine serving this very home, the local control credential it recorded;
+ * 1. `--server URL` (or `AUTONOMA_SERVER`): that server, with `AUTONOMA_TOKEN`, else the session
+ *    `autonoma login` stored for it, else — for a server on this machine serving this very home — the
+ *    local control credential it recorded;
  * 2. otherwise the embedded store, opened in this process;
  * 3. and when another process holds that store (`database_locked`), that process's control socket,
  *    transparently: the command prints the same output and exits with the same code.
@@ -18,6 +19,7 @@ import { ApiClient } from './api-client.ts';
 import type { CliBackend } from './backend.ts';
 import { createTransport } from './http-transport.ts';
 import { localBackend } from './local-backend.ts';
+import { sessionAccessToken, withSessionHint } from './session.ts';
 
 /** How long a command waits for a store held by a process that serves no control socket (yet). */
 const lockedWaitMs = 5000;
@@ -34,17 +36,20 @@ function sameLocalServer(a: URL, b: URL): boolean {
 export const homeOf = (config: Config): string => resolve(config.home);
 
 /**
- * A client of `config.server`. The bearer token is `AUTONOMA_TOKEN`; without one, a local server that
- * recorded its control credential in this home (`autonoma serve`) gets that — never any other server.
+ * A client of `config.server`. The bearer token is `AUTONOMA_TOKEN`; without one, the session
+ * `autonoma login` stored for that server; without one, a local server that recorded its control
+ * credential in this home (`autonoma serve`) gets that — never any other server.
  */
 export async function serverClient(config: Config & { server: string }): Promise<ApiClient> {
   const url = new URL(config.server);
-  let token = config.token;
+  const session = config.token === undefined ? await sessionAccessToken(config, config.server) : undefined;
+  let token = config.token ?? session;
   if (token === undefined) {
     const record = await readControlRecord(homeOf(config));
     if (record?.url && record.token && sameLocalServer(new URL(record.url), url)) token = record.token;
   }
-  return new ApiClient(createTransport({ kind: 'url', url }, token));
+  const transport = createTransport({ kind: 'url', url }, token);
+  return new ApiClient(session !== undefined ? withSessionHint(transport, config.server) : transport);
 }
 
 /** True for the error of a store another process holds. */

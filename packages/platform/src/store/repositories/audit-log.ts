@@ -2,6 +2,11 @@
  * The append-only audit log, hash-chained per organization: `hash = sha256(prevHash + stableStringify(entry))`,
  * core's key-sorted JSON. Appends of one organization are serialized by a transaction-scoped advisory
  * lock, so concurrent appends never fork the chain.
+ *
+ * Group commit: appends that arrive while a batch is being written wait for the next one, and a batch
+ * takes each organization's lock once and commits once. Under concurrent requests the chain's lock is
+ * then paid per batch, not per entry (otherwise it caps every mutating route at one commit at a time).
+ * Each append still resolves only once its entry is committed.
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry, AuditLog, AuditRecord } from '@autonoma/core';
@@ -42,19 +47,31 @@ const recordFromRow = (row: Record<string, unknown>): AuditRecord => ({
 const lockOrg = (orgId: string): SQL =>
   sql`SELECT pg_advisory_xact_lock(hashtextextended(${`audit:${orgId}`}, 0))`;
 
-/** Creates the {@link AuditLog} over an {@link Executor}. */
-export function createAuditLog(db: Executor): AuditLog {
-  return {
-    async append(input) {
-      // Cleaned before hashing, so the stored entry is exactly the hashed one.
-      const entry = storableValue(input);
-      return db.transaction(async (tx) => {
-        await tx.execute(lockOrg(entry.orgId));
-        const last = await queryRows(
-          tx,
-          sql`SELECT hash FROM audit_log WHERE org_id = ${entry.orgId} ORDER BY id DESC LIMIT 1`,
-        );
-        const prevHash = last[0] === undefined ? '' : String(last[0].hash);
+/** An append waiting for its batch. */
+interface PendingAppend {
+  entry: AuditEntry;
+  resolve(record: AuditRecord): void;
+  reject(error: unknown): void;
+}
+
+/** Entries one batch writes at most. */
+const batchLimit = 256;
+
+/** Writes `entries` in one transaction, chained per organization in their order; records in that order. */
+async function writeBatch(db: Executor, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+  return db.transaction(async (tx) => {
+    const records = new Array<AuditRecord>(entries.length);
+    // Locks in a fixed order, so two processes' batches never wait on each other in a cycle.
+    const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
+    for (const orgId of orgIds) {
+      await tx.execute(lockOrg(orgId));
+      const last = await queryRows(
+        tx,
+        sql`SELECT hash FROM audit_log WHERE org_id = ${orgId} ORDER BY id DESC LIMIT 1`,
+      );
+      let prevHash = last[0] === undefined ? '' : String(last[0].hash);
+      for (const [index, entry] of entries.entries()) {
+        if (entry.orgId !== orgId) continue;
         const hash = auditHash(prevHash, entry);
         const rows = await queryRows(
           tx,
@@ -65,10 +82,47 @@ export function createAuditLog(db: Executor): AuditLog {
         );
         const row = rows[0];
         if (row === undefined) throw new Error('audit insert returned no row');
-        return recordFromRow(row);
+        records[index] = recordFromRow(row);
+        prevHash = hash;
+      }
+    }
+    return records;
+  });
+}
+
+/** Creates the {@link AuditLog} over an {@link Executor}. */
+export function createAuditLog(db: Executor): AuditLog {
+  const pending: PendingAppend[] = [];
+  let writing = false;
+  const drain = async (): Promise<void> => {
+    writing = true;
+    try {
+      while (pending.length > 0) {
+        const batch = pending.splice(0, batchLimit);
+        try {
+          const records = await writeBatch(
+            db,
+            batch.map((item) => item.entry),
+          );
+          batch.forEach((item, index) => item.resolve(records[index] as AuditRecord));
+        } catch (error) {
+          // The batch's transaction rolled back: none of its entries is in the log.
+          for (const item of batch) item.reject(error);
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  };
+  return {
+    async append(input) {
+      // Cleaned before hashing, so the stored entry is exactly the hashed one.
+      const entry = storableValue(input);
+      return new Promise<AuditRecord>((resolve, reject) => {
+        pending.push({ entry, resolve, reject });
+        if (!writing) void drain();
       });
     },
-
     async list(filter) {
       const rows = await queryRows(
         db,

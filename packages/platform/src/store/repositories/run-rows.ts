@@ -112,19 +112,26 @@ export const priorityRank = sql.raw(
  * — a SELECT of `job_id, id, org_id, agent_id, priority, run_at` (the run's columns) — in the statement
  * of the change that made those runs runnable. A run that already has a pending job gets no second:
  * that job is due at the earlier of the two times (an answer arriving before a question's deadline).
+ * `trace` (a W3C trace context) goes into the payload as `trace`.
  */
-export const runJobsCte = (name: string, rows: SQL, now: number): SQL => sql`,
+export const runJobsCte = (name: string, rows: SQL, now: number, trace?: Enqueue['trace']): SQL => {
+  const payload =
+    trace === undefined
+      ? sql`jsonb_build_object('runId', r.id)`
+      : sql`jsonb_build_object('runId', r.id, 'trace', ${jsonText(trace)}::jsonb)`;
+  return sql`,
   ${sql.raw(name)} AS (
     INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, agent_id, run_at, dedupe_key,
       attempts, max_attempts, created_at, updated_at)
     SELECT r.job_id, r.org_id, 'agent-run', r.priority, ${priorityRank}, 'pending',
-      jsonb_build_object('runId', r.id), r.id, r.agent_id, r.run_at, 'run:' || r.id, 0, 5,
+      ${payload}, r.id, r.agent_id, r.run_at, 'run:' || r.id, 0, 5,
       ${now}::bigint, ${now}::bigint
     FROM (${rows}) r
     ON CONFLICT (dedupe_key) WHERE status = 'pending'
       DO UPDATE SET run_at = LEAST(jobs.run_at, EXCLUDED.run_at), updated_at = EXCLUDED.updated_at
     RETURNING id
   )`;
+};
 
 /**
  * A data-modifying CTE named `outbox` (with its leading comma) that writes the `agent-run` job of the
@@ -141,6 +148,7 @@ export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: num
               ${enqueue.runAt ?? now}::bigint AS run_at
             FROM ${sql.raw(source)} s`,
         now,
+        enqueue.trace,
       );
 
 /**
