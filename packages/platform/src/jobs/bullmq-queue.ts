@@ -330,6 +330,9 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       } finally {
         held.delete(job.id ?? '');
         slots.notify();
+        // A job ended here frees a place under its agent's and organization's caps: this process's
+        // relay may send the next one now rather than at its next pass.
+        wakeup.notify();
       }
     };
 
