@@ -5,6 +5,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most integration files wait on processes, PostgreSQL and Redis rather than compute: three at once
+    // keep two cores busy (the default, one per core, left them half idle).
+    maxWorkers: 3,
     env: { OTEL_SDK_DISABLED: 'true' },
     projects: [
       {

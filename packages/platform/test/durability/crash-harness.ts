@@ -94,13 +94,15 @@ export async function startTreeModel(
   return startOpenAiFixture((request) => {
     const done = toolMessages(request);
     if (goalOf(request).includes('Goal: tree')) {
-      if (done === 0)
+      // All children at once; after a kill that cut the delegating step short (only the calls the journal
+      // had begun are finished on resume), the ones still missing — as a model would ask again.
+      if (done < options.children)
         return {
           kind: 'tool-calls',
           delayMs,
-          calls: Array.from({ length: options.children }, (_, index) => ({
+          calls: Array.from({ length: options.children - done }, (_, index) => ({
             name: 'delegate',
-            input: { goal: `child ${index} makes effects` },
+            input: { goal: `child ${done + index} makes effects` },
           })),
         };
       return { kind: 'text', text: `the tree made its effects`, delayMs };

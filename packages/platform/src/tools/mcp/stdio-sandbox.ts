@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { serverBwrapArguments, probeBwrap } from '../sandbox/bwrap.ts';
 import { isInside, isProtected, protectedArea, realPathOf } from '../sandbox/protected-paths.ts';
 
@@ -86,11 +86,23 @@ export function sandboxedCommand(
     configuredHome !== undefined && isAbsolute(configuredHome) && existsSync(configuredHome)
       ? realPathOf(configuredHome)
       : undefined;
+  const command = findCommand(server.command, server.env['PATH'] ?? '');
+  // The sandbox's `/tmp` is fresh: an installation under the host's `/tmp` (the server's program, or the
+  // Node it runs on, with its node_modules) is shown again, read-only — never a part of the home.
+  const readOnly = [
+    ...new Set([installationOf(realPathOf(process.execPath)), installationOf(realPathOf(command))]),
+  ].filter((path) => isInside('/tmp', path) && path !== '/tmp' && !isInside(area.home, path));
   const args = serverBwrapArguments({
     home: existsSync(area.home) ? area.home : undefined,
     workspace: area.workspace,
     serverHome: serverHome !== undefined && !isInside(area.home, serverHome) ? serverHome : undefined,
+    readOnly,
   });
-  const command = findCommand(server.command, server.env['PATH'] ?? '');
   return { command: sandbox.bwrapPath, args: [...args, command, ...server.args] };
+}
+
+/** The installation a program belongs to: the directory holding its `node_modules`, else its own directory. */
+function installationOf(path: string): string {
+  const index = path.indexOf('/node_modules/');
+  return index > 0 ? path.slice(0, index) : dirname(path);
 }

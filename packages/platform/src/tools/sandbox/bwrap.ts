@@ -89,8 +89,14 @@ export function serverBwrapArguments(options: {
   workspace: string;
   /** Real path of a directory the server may write besides the workspace (its `HOME`). */
   serverHome?: string | undefined;
+  /**
+   * Real paths shown read-only again over the fresh `/tmp` (an installation under `/tmp` that holds the
+   * server's program or the Node it runs on); Autonoma's home, deeper, stays covered.
+   */
+  readOnly?: readonly string[];
 }): string[] {
-  const mounts: [kind: '--tmpfs' | '--bind', path: string][] = [['--bind', options.workspace]];
+  const mounts: [kind: '--tmpfs' | '--bind' | '--ro-bind', path: string][] = [['--bind', options.workspace]];
+  for (const path of options.readOnly ?? []) mounts.push(['--ro-bind', path]);
   if (options.home !== undefined) mounts.push(['--tmpfs', options.home]);
   if (options.serverHome !== undefined) mounts.push(['--bind', options.serverHome]);
   const depth = (path: string) => path.split('/').filter(Boolean).length;
