@@ -152,7 +152,10 @@ describe('the dashboard in a browser', () => {
         }),
       ),
     });
-    await expect(start.getByLabel('Goal').inputValue()).resolves.toBe('audit this workspace');
+    // The form reads the file asynchronously: wait for the goal to appear.
+    await expect
+      .poll(() => start.getByLabel('Goal').inputValue(), { timeout: 30_000 })
+      .toBe('audit this workspace');
     await start.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('heading', { name: 'audit this workspace' }).waitFor();
     await summaryStatus('succeeded').waitFor({ timeout: 120_000 });
