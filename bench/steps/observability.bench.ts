@@ -1,13 +1,19 @@
 /**
  * Observability overhead on the step-overhead benchmark: the same run (20 `echo` tool steps and the
  * finishing step, real loop, real store) advanced bare, and observed the way `RunService` observes it —
- * the run observer with Prometheus metrics and OpenTelemetry tracing, spans exported over OTLP/HTTP to a
- * loopback receiver in another process — and, third, with info-level logs as well (to /dev/null).
- * Variants are interleaved round by round, so they see the same load. Target: metrics + tracing cost
- * at most 10 % more per step than bare.
+ * the run observer with Prometheus metrics and OpenTelemetry tracing (every trace sampled), spans
+ * exported over OTLP/HTTP (protobuf, the default batching) to a loopback receiver in another process —
+ * then with info-level logs as well (to /dev/null), and with head sampling
+ * (`parentbased_traceidratio`, 10 % of the traces). Variants are interleaved round by round, so they
+ * see the same load. Target: metrics + tracing cost at most 10 % more per step than bare.
+ *
+ * `--variants diagnose` adds the parts apart: metrics only, tracing only, tracing with nothing sampled
+ * (the instrumentation's own cost), and tracing exported as on 2026-12-01 (OTLP JSON, batches of 512
+ * spans every second).
  *
  * Run: `node bench/steps/observability.bench.ts [--store pglite|pglite-dir|postgres|all] [--quick]
- *        [--rounds N] [--url postgres://…]`
+ *        [--rounds N] [--variants default|diagnose] [--export per-run|batch] [--only 'name;name']
+ *        [--url postgres://…]`
  * Prints Markdown tables and one JSON line.
  */
 import { spawn } from 'node:child_process';
@@ -30,6 +36,7 @@ import { createLogger } from '../../packages/platform/src/observability/logger.t
 import { createMetrics } from '../../packages/platform/src/observability/metrics.ts';
 import type { RunObserver } from '../../packages/platform/src/observability/run-observer.ts';
 import { createRunObserver } from '../../packages/platform/src/observability/run-observer.ts';
+import type { Tracing, TracingOptions } from '../../packages/platform/src/observability/tracing.ts';
 import { startTracing } from '../../packages/platform/src/observability/tracing.ts';
 import {
   assertFinished,
@@ -53,28 +60,80 @@ const toolSteps = 20;
 const rounds = intFlag(flags, 'rounds', flags.quick ? 10 : 40);
 const warmup = flags.quick ? 2 : 5;
 const targetRatio = 1.1;
+const variantSet = flags.values.get('variants') ?? 'default';
+if (variantSet !== 'default' && variantSet !== 'diagnose')
+  throw new Error(`--variants must be default or diagnose, not '${variantSet}'`);
+/**
+ * `--export per-run` (the default): each traced run's export starts before its clock stops;
+ * `--export batch`: the batch processor exports when it decides (a full batch, its timer), wherever that
+ * lands — as the benchmark measured on 2026-12-01.
+ */
+const exportMode = flags.values.get('export') ?? 'per-run';
+if (exportMode !== 'per-run' && exportMode !== 'batch')
+  throw new Error(`--export must be per-run or batch, not '${exportMode}'`);
+/**
+ * `--only 'off;tracing only'`: just these variants (by name, separated by `;`), without the isolated
+ * measurement of the observer — e.g. to profile one of them (`node --cpu-prof …`).
+ */
+const only = flags.values
+  .get('only')
+  ?.split(';')
+  .map((name) => name.trim());
 
-/** A loopback OTLP/HTTP receiver in a child process: counts spans, answers 200, prints the count at exit. */
+/**
+ * A loopback OTLP/HTTP receiver in a child process: counts the spans of each request (OTLP protobuf,
+ * walked field by field, or OTLP JSON), per exporter (the first segment of the path: each tracing
+ * exports to its own `/<n>/v1/traces`), answers 200, and prints the counts when told to stop.
+ */
 const receiverSource = `
 import { createServer } from 'node:http';
-let spans = 0, requests = 0, bytes = 0;
+const tallies = {};
+const varint = (buf, pos) => { let value = 0, shift = 0, byte; do { byte = buf[pos++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80); return [value, pos]; };
+const fields = (buf, start, end, each) => {
+  let pos = start;
+  while (pos < end) {
+    let key; [key, pos] = varint(buf, pos);
+    const wire = key & 7;
+    if (wire === 0) [, pos] = varint(buf, pos);
+    else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else if (wire === 2) { let length; [length, pos] = varint(buf, pos); each(Math.floor(key / 8), pos, pos + length); pos += length; }
+    else throw new Error('wire type ' + wire);
+  }
+};
+// ExportTraceServiceRequest.resource_spans (1) → ResourceSpans.scope_spans (2) → ScopeSpans.spans (2)
+const protobufSpans = (buf) => { let spans = 0; fields(buf, 0, buf.length, (f1, s1, e1) => { if (f1 === 1) fields(buf, s1, e1, (f2, s2, e2) => { if (f2 === 2) fields(buf, s2, e2, (f3) => { if (f3 === 2) spans += 1; }); }); }); return spans; };
 const server = createServer((request, response) => {
   const chunks = [];
   request.on('data', (chunk) => chunks.push(chunk));
   request.on('end', () => {
     const body = Buffer.concat(chunks);
-    requests += 1; bytes += body.length;
-    try { spans += (body.toString().match(/"spanId"/g) ?? []).length; } catch {}
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const tally = (tallies[request.url.split('/')[1]] ??= { spans: 0, requests: 0, bytes: 0 });
+    tally.requests += 1; tally.bytes += body.length;
+    try {
+      tally.spans += request.headers['content-type'] === 'application/x-protobuf'
+        ? protobufSpans(body)
+        : (body.toString().match(/"spanId"/g) ?? []).length;
+    } catch {}
+    response.writeHead(200, { 'content-type': request.headers['content-type'] }).end();
   });
 });
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
-process.stdin.on('data', () => { console.log(JSON.stringify({ spans, requests, bytes })); process.exit(0); });
+process.stdin.on('data', (line) => { if (String(line).startsWith('stop')) process.exit(0); console.log(JSON.stringify(tallies)); });
 `;
+
+/** What the receiver got from one exporter. */
+interface Exported {
+  spans: number;
+  requests: number;
+  bytes: number;
+}
 
 interface Receiver {
   url: string;
-  stop(): Promise<{ spans: number; requests: number; bytes: number }>;
+  /** What each exporter (by its path segment) sent so far. */
+  counts(): Promise<Record<string, Exported>>;
+  stop(): Promise<void>;
 }
 
 async function startReceiver(): Promise<Receiver> {
@@ -104,9 +163,14 @@ async function startReceiver(): Promise<Receiver> {
   const { port } = JSON.parse(await nextLine()) as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    counts: async () => {
+      child.stdin.write('count\n');
+      return JSON.parse(await nextLine()) as Record<string, Exported>;
+    },
     stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.stdin.write('stop\n');
-      return JSON.parse(await nextLine()) as { spans: number; requests: number; bytes: number };
+      await exited;
     },
   };
 }
@@ -138,15 +202,24 @@ function modelLikeBrain(inner: Brain): Brain {
   };
 }
 
-/** One run of 20 tool steps, advanced with or without an observer; returns ms per tool step. */
+/**
+ * One run of 20 tool steps, advanced with or without an observer: ms of wall time and µs of this
+ * process's CPU per tool step. A traced run pays for exporting its own spans: its tracing's export is
+ * started before the clock stops (serializing the spans and writing the request happen then), so no
+ * batch exported later by a timer lands in another variant's time; the receiver's answer is awaited
+ * after. Exporting every run's ~63 spans on its own is dearer than the production batches (fewer,
+ * larger requests): if anything, this overstates the cost.
+ */
 async function observedRun(
   database: Database,
   agent: Agent,
   observer: RunObserver | undefined,
-): Promise<number> {
+  tracing: Tracing | undefined,
+): Promise<{ ms: number; cpuMicros: number }> {
   const run = await createBenchRun(database, agent);
   const lease = await leaseRun(database, run);
   const brain = modelLikeBrain(stepBrain(toolSteps));
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const slice = observer?.slice(run, agent);
   const runtime: AgentRuntime = {
@@ -164,9 +237,12 @@ async function observedRun(
     ...(slice ? { sink: slice.sink } : {}),
   });
   slice?.end({ result });
+  const exported = exportMode === 'per-run' ? tracing?.flush() : undefined;
   const elapsed = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  await exported;
   assertFinished(result, toolSteps);
-  return elapsed / toolSteps;
+  return { ms: elapsed / toolSteps, cpuMicros: (used.user + used.system) / toolSteps };
 }
 
 /** The events one step commits (what the observer's sink sees), for the isolated measurement. */
@@ -220,11 +296,12 @@ function stepEvents(run: Run, step: number, last: boolean): RunEvent[] {
 
 /**
  * The observer's own work per step, without the store: a slice's wrapped decision (with its model
- * call), its wrapped tool call and the step's events through the sink, minus the same calls unobserved.
- * Microseconds per step.
+ * call), its wrapped tool call and the step's events through the sink, and the export of its spans,
+ * minus the same calls unobserved. µs of this process's CPU per step.
  */
 async function observerMicros(
   observer: RunObserver,
+  tracing: Tracing | undefined,
   run: Run,
   agent: Agent,
   iterations: number,
@@ -238,7 +315,7 @@ async function observerMicros(
     signal: new AbortController().signal,
   } as ToolContext;
   const pass = async (observed: RunObserver | undefined): Promise<number> => {
-    const start = performance.now();
+    const start = process.cpuUsage();
     for (let iteration = 0; iteration < iterations; iteration += 1) {
       const slice = observed?.slice(run, agent);
       const brain = slice ? slice.brain(inner) : inner;
@@ -250,7 +327,9 @@ async function observerMicros(
       }
       slice?.end({ result: { run, end: 'ended' } });
     }
-    return ((performance.now() - start) * 1000) / (iterations * toolSteps);
+    if (observed) await tracing?.flush();
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / (iterations * toolSteps);
   };
   await pass(observer);
   await pass(undefined);
@@ -267,28 +346,57 @@ interface Variant {
   name: string;
   what: string;
   observer: RunObserver | undefined;
+  /** The tracing it exports through (its spans are counted apart). */
+  tracing?: string;
   msPerStep: number[];
+  /** This process's CPU per step, µs (user + system, all its threads). */
+  cpuMicrosPerStep: number[];
 }
 
 interface StoreResult {
   store: string;
   label: string;
   rounds: number;
-  variants: { name: string; what: string; msPerStep: number[] }[];
-  exported: { spans: number; requests: number; bytes: number };
+  variants: {
+    name: string;
+    what: string;
+    msPerStep: number[];
+    cpuMicrosPerStep: number[];
+    exported?: Exported;
+  }[];
   scrapeBytes: number;
   /** The observer's own work per step (µs), measured apart from the store. */
   observerMicrosPerStep: Record<string, number>;
 }
 
+/** The tracings the variants use, each exporting to its own path of the receiver. */
+const tracingSetups: Record<string, Omit<TracingOptions, 'endpoint' | 'serviceName' | 'serviceVersion'>> = {
+  // The defaults: every trace sampled (parentbased_always_on), OTLP protobuf, the default batching.
+  sampled: {},
+  ratio: { sampler: { name: 'parentbased_traceidratio', ratio: 0.1 } },
+  none: { sampler: { name: 'always_off' } },
+  // The export measured on 2026-12-01: OTLP JSON, 512 spans per batch, every second, 4096 buffered.
+  json512: {
+    protocol: 'http/json',
+    batch: { maxExportBatchSize: 512, scheduledDelayMs: 1000, maxQueueSize: 4096 },
+  },
+};
+
 async function measure(kind: (typeof flags.stores)[number]): Promise<StoreResult> {
   const bench = await openBenchStore(kind, { url: flags.url });
   const receiver = await startReceiver();
-  const tracing = await startTracing({
-    endpoint: receiver.url,
-    serviceName: 'autonoma-bench',
-    serviceVersion: '0',
-  });
+  const tracings = new Map<string, Tracing>();
+  for (const [name, options] of Object.entries(tracingSetups))
+    tracings.set(
+      name,
+      await startTracing({
+        ...options,
+        endpoint: `${receiver.url}/${name}`,
+        serviceName: 'autonoma-bench',
+        serviceVersion: '0',
+      }),
+    );
+  const tracing = (name: string): Tracing => tracings.get(name) as Tracing;
   const metrics = createMetrics();
   const logger = createLogger({ level: 'info', destination: createWriteStream('/dev/null') });
   try {
@@ -299,69 +407,148 @@ async function measure(kind: (typeof flags.stores)[number]): Promise<StoreResult
         what: 'no observer (the loop as the overhead benchmark runs it)',
         observer: undefined,
         msPerStep: [],
+        cpuMicrosPerStep: [],
       },
       {
         name: 'metrics + tracing',
-        what: 'run observer: metrics, spans exported to a loopback OTLP receiver',
-        observer: createRunObserver({ metrics, tracing }),
+        what: 'run observer: metrics, every trace sampled, spans exported (OTLP protobuf) to a loopback receiver',
+        observer: createRunObserver({ metrics, tracing: tracing('sampled') }),
+        tracing: 'sampled',
         msPerStep: [],
+        cpuMicrosPerStep: [],
       },
       {
         name: 'metrics + tracing + logs',
         what: 'the same, and info-level log lines (to /dev/null)',
-        observer: createRunObserver({ metrics, tracing, logger }),
+        observer: createRunObserver({ metrics, tracing: tracing('sampled'), logger }),
+        tracing: 'sampled',
         msPerStep: [],
+        cpuMicrosPerStep: [],
       },
-    ];
+      {
+        name: 'metrics + tracing, 10 % sampled',
+        what: '`OTEL_TRACES_SAMPLER=parentbased_traceidratio`, `OTEL_TRACES_SAMPLER_ARG=0.1`',
+        observer: createRunObserver({ metrics, tracing: tracing('ratio') }),
+        tracing: 'ratio',
+        msPerStep: [],
+        cpuMicrosPerStep: [],
+      },
+      ...(variantSet === 'diagnose'
+        ? [
+            {
+              name: 'metrics only',
+              what: 'run observer with metrics, no tracing',
+              observer: createRunObserver({ metrics }),
+              msPerStep: [],
+              cpuMicrosPerStep: [],
+            },
+            {
+              name: 'tracing only',
+              what: 'run observer with tracing (every trace sampled, OTLP protobuf), no metrics',
+              observer: createRunObserver({ tracing: tracing('sampled') }),
+              tracing: 'sampled',
+              msPerStep: [],
+              cpuMicrosPerStep: [],
+            },
+            {
+              name: 'tracing, nothing sampled',
+              what: '`always_off`: the spans are made but not recorded (the instrumentation alone)',
+              observer: createRunObserver({ tracing: tracing('none') }),
+              tracing: 'none',
+              msPerStep: [],
+              cpuMicrosPerStep: [],
+            },
+            {
+              name: 'metrics + tracing, OTLP JSON',
+              what: 'every trace sampled, exported as on 2026-12-01: OTLP JSON, batches of 512 spans, every second',
+              observer: createRunObserver({ metrics, tracing: tracing('json512') }),
+              tracing: 'json512',
+              msPerStep: [],
+              cpuMicrosPerStep: [],
+            },
+          ]
+        : []),
+    ].filter((variant) => only === undefined || only.includes(variant.name));
     for (let round = 0; round < warmup + rounds; round += 1) {
       // Rotate the order each round so that no variant always runs first (or right after an export).
       for (let index = 0; index < variants.length; index += 1) {
         const variant = variants[(round + index) % variants.length] as Variant;
-        const ms = await observedRun(bench.database, agent, variant.observer);
-        if (round >= warmup) variant.msPerStep.push(ms);
+        const measured = await observedRun(
+          bench.database,
+          agent,
+          variant.observer,
+          variant.tracing === undefined ? undefined : tracing(variant.tracing),
+        );
+        if (round >= warmup) {
+          variant.msPerStep.push(measured.ms);
+          variant.cpuMicrosPerStep.push(measured.cpuMicros);
+        }
       }
     }
+    // What the measured rounds exported (the isolated measurement below makes spans too).
+    for (const each of tracings.values()) await each.flush();
+    const exported = await receiver.counts();
     const sample = await createBenchRun(bench.database, agent);
     const observerMicrosPerStep: Record<string, number> = {};
     for (const variant of variants)
-      if (variant.observer)
-        observerMicrosPerStep[variant.name] = await observerMicros(variant.observer, sample, agent, 50);
+      if (variant.observer && only === undefined)
+        observerMicrosPerStep[variant.name] = await observerMicros(
+          variant.observer,
+          variant.tracing === undefined ? undefined : tracing(variant.tracing),
+          sample,
+          agent,
+          50,
+        );
     const scrape = await metrics.render();
-    await tracing.close();
+    for (const each of tracings.values()) await each.close();
     return {
       observerMicrosPerStep,
       store: kind,
       label: bench.label,
       rounds,
-      variants: variants.map(({ name, what, msPerStep }) => ({ name, what, msPerStep })),
-      exported: await receiver.stop(),
+      variants: variants.map(({ name, what, msPerStep, cpuMicrosPerStep, tracing: setup }) => ({
+        name,
+        what,
+        msPerStep,
+        cpuMicrosPerStep,
+        ...(setup === undefined ? {} : { exported: exported[setup] ?? { spans: 0, requests: 0, bytes: 0 } }),
+      })),
       scrapeBytes: scrape.length,
     };
   } finally {
+    await receiver.stop();
     await bench.close();
   }
 }
 
 function report(result: StoreResult): string {
-  const off = median(result.variants[0]?.msPerStep ?? []);
-  const offRounds = result.variants[0]?.msPerStep ?? [];
+  const [offVariant] = result.variants;
+  const offRounds = offVariant?.msPerStep ?? [];
+  const off = median(offRounds);
+  const offCpu = median(offVariant?.cpuMicrosPerStep ?? []);
   const rows = result.variants.map((variant) => {
+    const isOff = variant === offVariant;
     const value = median(variant.msPerStep);
     const ratio = value / off;
     const paired = median(variant.msPerStep.map((ms, index) => ms / (offRounds[index] ?? ms)));
+    const cpu = median(variant.cpuMicrosPerStep);
     return [
       variant.name,
       variant.what,
       fixed(value, 3),
       fixed(percentile(variant.msPerStep, 10), 3),
       fixed(percentile(variant.msPerStep, 90), 3),
-      variant.name === 'off' ? '1.00×' : `**${fixed(ratio)}×** (${ratio <= targetRatio ? 'met' : 'missed'})`,
-      variant.name === 'off' ? '' : `${fixed(paired)}×`,
+      isOff ? '1.00×' : `**${fixed(ratio)}×** (${ratio <= targetRatio ? 'met' : 'missed'})`,
+      isOff ? '' : `${fixed(paired)}×`,
+      isOff ? fixed(cpu, 0) : `${fixed(cpu, 0)} (+${fixed(cpu - offCpu, 0)}, ${fixed(cpu / offCpu)}×)`,
+      variant.exported
+        ? `${variant.exported.spans} in ${variant.exported.requests} (${fixed(variant.exported.bytes / 2 ** 20, 2)} MB)`
+        : '',
     ];
   });
   return [
     `### Observability overhead — ${result.label}\n`,
-    `${result.rounds} interleaved rounds (after ${warmup} warm-up rounds); a run = ${toolSteps} tool steps + the finishing step, ms/step = loop time ÷ ${toolSteps}. Target: ≤ ${fixed(targetRatio)}× off.\n`,
+    `${result.rounds} interleaved rounds (after ${warmup} warm-up rounds); a run = ${toolSteps} tool steps + the finishing step, ms/step = loop time ÷ ${toolSteps}; ${exportMode === 'per-run' ? "each traced run's spans are exported (the export started) before its clock stops" : 'spans are exported when the batch processor decides (`--export batch`)'}. Target: ≤ ${fixed(targetRatio)}× off.\n`,
     table(
       [
         'variant',
@@ -371,18 +558,20 @@ function report(result: StoreResult): string {
         'p90',
         'ratio of medians to off',
         'median of per-round ratios',
+        'CPU µs/step of this process (median; vs off)',
+        'spans exported (OTLP requests)',
       ],
       rows,
     ),
-    `\nThe observer's own work, measured apart from the store (a slice's wrapped decision with its model call, its wrapped tool call and the step's events through the sink, minus the same calls unobserved): ${Object.entries(
+    `\nThe observer's own work, measured apart from the store (a slice's wrapped decision with its model call, its wrapped tool call, the step's events through the sink and the export of its spans, minus the same calls unobserved), in µs of CPU per step: ${Object.entries(
       result.observerMicrosPerStep,
     )
       .map(
         ([name, micros]) =>
-          `${name} ${fixed(micros, 1)} µs/step (${fixed((micros / 1000 / off) * 100, 1)} % of off's median step)`,
+          `${name} ${fixed(micros, 1)} (${fixed((micros / 1000 / off) * 100, 1)} % of off's median step)`,
       )
       .join('; ')}.`,
-    `\nExported ${result.exported.spans} spans in ${result.exported.requests} OTLP requests (${fixed(result.exported.bytes / 2 ** 20, 1)} MB); a scrape is ${result.scrapeBytes} bytes.`,
+    `\nSpans exported are counted by the receiver per tracing, over the ${warmup + rounds} rounds (warm-up included); variants that share a tracing (metrics + tracing with and without logs, and tracing only) show the same, joint count. A scrape of the metrics is ${result.scrapeBytes} bytes.`,
   ].join('\n');
 }
 
@@ -405,6 +594,9 @@ console.log(
       ...result,
       medians: Object.fromEntries(
         result.variants.map((variant) => [variant.name, median(variant.msPerStep)]),
+      ),
+      cpuMedians: Object.fromEntries(
+        result.variants.map((variant) => [variant.name, median(variant.cpuMicrosPerStep)]),
       ),
     })),
   }),

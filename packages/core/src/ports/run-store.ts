@@ -23,8 +23,9 @@ export interface Enqueue {
   /** Not before this time (a sleeping run's wake time). @default now */
   runAt?: number;
   /**
-   * The W3C trace context (`traceparent`, `tracestate`) of whoever made the run runnable, written into
-   * the job's payload as `trace` so that the worker's spans join that trace. @default none
+   * The W3C trace context (`traceparent`, `tracestate`) of whoever made the run runnable. The job's
+   * payload carries the run's own context ({@link NewRun.trace}) as `trace`, so that the worker's spans
+   * join the run's trace; this one stands in for a run stored without one. @default none
    */
   trace?: Readonly<Record<string, string>>;
 }
@@ -41,6 +42,13 @@ export interface NewRun {
   rootRunId?: string;
   /** The conversation whose turn it answers. */
   conversationId?: string | null;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) the run's spans belong under, stored with it:
+   * every job of the run — its first, the next after each slice, one a sweeper writes after a worker
+   * died, a parent's wake-up — carries it, so all its slices are one trace. A child run has its
+   * parent's. @default none (its jobs carry the context of whoever enqueued them, if any)
+   */
+  trace?: Readonly<Record<string, string>>;
   goal: Goal;
   priority?: Priority;
   budgets: Budgets;

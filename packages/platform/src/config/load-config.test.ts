@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tracingOptionsOf } from '../observability/tracing.ts';
 import { loadConfig } from './load-config.ts';
 import { maskUrl, maskValue, secretValues } from './mask.ts';
 
@@ -76,6 +77,56 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('\n');
       expect(error).toMatchObject({ code: 'invalid_config' });
+    }
+  });
+
+  it('reads the OpenTelemetry sampler, protocol and batch variables, and refuses invalid ones in one line', () => {
+    const defaults = loadConfig({ cwd: directoryWith(), env: {} }).config;
+    expect(tracingOptionsOf(defaults)).toEqual({
+      serviceName: 'autonoma',
+      sampler: { name: 'parentbased_always_on' },
+      protocol: 'http/protobuf',
+      batch: {},
+    });
+    const { config } = loadConfig({
+      cwd: directoryWith(),
+      env: {
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '500',
+        OTEL_BSP_MAX_QUEUE_SIZE: '1000',
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100',
+        OTEL_BSP_EXPORT_TIMEOUT: '3000',
+      },
+    });
+    expect(tracingOptionsOf(config)).toEqual({
+      serviceName: 'autonoma',
+      sampler: { name: 'parentbased_traceidratio', ratio: 0.25 },
+      protocol: 'http/json',
+      batch: { scheduledDelayMs: 500, maxQueueSize: 1000, maxExportBatchSize: 100, exportTimeoutMs: 3000 },
+    });
+    for (const [env, named] of [
+      [{ OTEL_TRACES_SAMPLER: 'sometimes' }, /'otelTracesSampler' \(env OTEL_TRACES_SAMPLER\)/],
+      [{ OTEL_TRACES_SAMPLER: 'AlwaysOn' }, /'otelTracesSampler' \(env OTEL_TRACES_SAMPLER\)/],
+      [
+        { OTEL_TRACES_SAMPLER_ARG: '1.5' },
+        /'otelTracesSamplerArg' \(env OTEL_TRACES_SAMPLER_ARG\).*between 0 and 1/,
+      ],
+      [{ OTEL_TRACES_SAMPLER_ARG: '-0.1' }, /'otelTracesSamplerArg' \(env OTEL_TRACES_SAMPLER_ARG\)/],
+      [{ OTEL_TRACES_SAMPLER_ARG: 'half' }, /'otelTracesSamplerArg' \(env OTEL_TRACES_SAMPLER_ARG\)/],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTEL_EXPORTER_OTLP_PROTOCOL.*gRPC is not supported/],
+      [{ OTEL_BSP_MAX_QUEUE_SIZE: '0' }, /'otelBspMaxQueueSize' \(env OTEL_BSP_MAX_QUEUE_SIZE\)/],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig({ cwd: directoryWith(), env });
+      } catch (error) {
+        message = (error as Error).message;
+        expect(error).toMatchObject({ code: 'invalid_config' });
+      }
+      expect(message).toMatch(named);
+      expect(message).not.toContain('\n');
     }
   });
 

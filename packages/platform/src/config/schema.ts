@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { otlpProtocols, tracesSamplers } from '../observability/tracing-types.ts';
 
 const csv = z.preprocess(
   (value) =>
@@ -135,6 +136,32 @@ export const ConfigSchema = z.strictObject({
   /** `service.name` of the exported spans. @default 'autonoma' */
   otelServiceName: z.string().min(1).default('autonoma'),
   /**
+   * Which traces are recorded and exported (OpenTelemetry's standard samplers: `always_on`, `always_off`,
+   * `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`).
+   * @default 'parentbased_always_on'
+   */
+  otelTracesSampler: z
+    .enum(tracesSamplers, { error: `expected one of ${tracesSamplers.join(', ')}` })
+    .default('parentbased_always_on'),
+  /** The share of traces the ratio samplers keep, 0..1 (ignored by the others). @default 1 */
+  otelTracesSamplerArg: z.coerce
+    .number({ error: 'expected a ratio between 0 and 1' })
+    .min(0, { error: 'expected a ratio between 0 and 1' })
+    .max(1, { error: 'expected a ratio between 0 and 1' })
+    .optional(),
+  /** The OTLP/HTTP encoding of exported spans (gRPC is not supported). @default 'http/protobuf' */
+  otelExporterProtocol: z
+    .enum(otlpProtocols, { error: `expected one of ${otlpProtocols.join(', ')} (gRPC is not supported)` })
+    .default('http/protobuf'),
+  /** The longest a finished span waits before its batch is exported, ms. @default 1000 */
+  otelBspScheduleDelayMs: integer(1, 600_000).optional(),
+  /** Spans buffered for export at most (more are dropped while the collector lags). @default 8192 */
+  otelBspMaxQueueSize: integer(1, 1_000_000).optional(),
+  /** Spans per OTLP request; an export starts as soon as this many wait. @default 2048 */
+  otelBspMaxExportBatchSize: integer(1, 1_000_000).optional(),
+  /** Time limit of one export, ms. @default 10000 */
+  otelBspExportTimeoutMs: integer(1, 600_000).optional(),
+  /**
    * Log line format: `json`, `pretty` (human-readable), or `auto` — pretty when the log stream is a
    * terminal, JSON otherwise. @default 'auto'
    */
@@ -190,6 +217,13 @@ export const environmentNames: Readonly<Partial<Record<ConfigKey, string>>> = Ob
   otelEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   otelSdkDisabled: 'OTEL_SDK_DISABLED',
   otelServiceName: 'OTEL_SERVICE_NAME',
+  otelTracesSampler: 'OTEL_TRACES_SAMPLER',
+  otelTracesSamplerArg: 'OTEL_TRACES_SAMPLER_ARG',
+  otelExporterProtocol: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+  otelBspScheduleDelayMs: 'OTEL_BSP_SCHEDULE_DELAY',
+  otelBspMaxQueueSize: 'OTEL_BSP_MAX_QUEUE_SIZE',
+  otelBspMaxExportBatchSize: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  otelBspExportTimeoutMs: 'OTEL_BSP_EXPORT_TIMEOUT',
   logFormat: 'AUTONOMA_LOG_FORMAT',
   metricsPort: 'METRICS_PORT',
 });

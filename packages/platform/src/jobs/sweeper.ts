@@ -6,7 +6,7 @@
  *    what they held: their runs' leases and their jobs' locks expire now, not when their TTL runs out;
  * 2. writes a job (the outbox row) for every run that needs work and has none waiting or in flight:
  *    runnable with no live lease (its worker died, a drain raced its last commit, Redis lost its job),
- *    or terminal and never finalized;
+ *    or terminal and never finalized; the job continues the run's trace (its `trace_context`);
  * 3. deletes finished jobs and stopped workers older than the retention;
  * 4. starts the conversation turns left waiting behind a run that ended while no process saw it
  *    ({@link SweeperOptions.resumeConversations}: the conversation service, outside the tick's
@@ -69,6 +69,13 @@ const terminal = sql.raw(`(${terminalStatuses.map((status) => `'${status}'`).joi
 const priorityRank = sql.raw(
   `CASE r.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
 );
+/**
+ * The trace a requeued run's job continues: the run's own (`trace_context`), or — for a run stored
+ * without one — that of its latest job that carried one.
+ */
+const runTrace = sql.raw(`COALESCE(r.trace_context, (
+  SELECT j.payload->'trace' FROM jobs j WHERE j.run_id = r.id AND j.payload ? 'trace'
+  ORDER BY j.created_at DESC LIMIT 1))`);
 
 /** Creates a sweeper: call `sweep()` for one tick, or `start()` for a tick every `intervalMs`. */
 export function createSweeper(options: SweeperOptions): {
@@ -170,8 +177,9 @@ async function requeueOrphans(
     sql`INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, agent_id, run_at, dedupe_key,
           attempts, max_attempts, created_at, updated_at)
         SELECT 'job_' || replace(gen_random_uuid()::text, '-', ''), r.org_id, ${jobKinds.agentRun}, r.priority,
-          ${priorityRank}, 'pending', jsonb_build_object('runId', r.id, 'requeuedBy', 'sweeper'), r.id, r.agent_id,
-          ${now}::bigint, 'run:' || r.id, 0, 5, ${now}::bigint, ${now}::bigint
+          ${priorityRank}, 'pending',
+          jsonb_strip_nulls(jsonb_build_object('runId', r.id, 'requeuedBy', 'sweeper', 'trace', ${runTrace})),
+          r.id, r.agent_id, ${now}::bigint, 'run:' || r.id, 0, 5, ${now}::bigint, ${now}::bigint
         FROM runs r
         WHERE (
             ((r.status IN ('queued', 'running') OR (r.status IN ('sleeping', 'waiting_input') AND r.wake_at <= ${now}::bigint))

@@ -1,9 +1,10 @@
 /**
  * HTTP observability for the API server (Fastify): request metrics (`autonoma_http_request_duration_
  * seconds` by route template, method and status), a server span per request whose context is active
- * while the request is handled — so a run created by the request, and the job that carries it (its
- * payload's `trace`, from `RunObserver.traceContext`), join its trace — counts of rate-limit refusals
- * and failed sign-ins, and the logger options that give every request's log lines its `requestId`.
+ * while the request is handled — so a run created by the request is stored with its context
+ * (`RunObserver.runTraceContext`), and every job of the run (their payload's `trace`) joins its trace —
+ * counts of rate-limit refusals and failed sign-ins, and the logger options that give every request's
+ * log lines its `requestId`.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyTypeProvider } from 'fastify';

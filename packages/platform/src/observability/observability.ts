@@ -19,7 +19,7 @@ import type { RunObserver } from './run-observer.ts';
 import { createRunObserver } from './run-observer.ts';
 import { storeGauges } from './store-gauges.ts';
 import type { Tracing } from './tracing.ts';
-import { startTracing, tracingEnabled } from './tracing.ts';
+import { startTracing, tracingEnabled, tracingOptionsOf } from './tracing.ts';
 
 /** A process's observability. */
 export interface Observability {
@@ -94,8 +94,8 @@ export async function createObservability(
   const tracing =
     (options.tracing ?? true) && tracingEnabled(config) && config.otelEndpoint
       ? await startTracing({
+          ...tracingOptionsOf(config),
           endpoint: config.otelEndpoint,
-          serviceName: config.otelServiceName,
           serviceVersion: version,
           onExportError: (message) => logger?.warn({ endpoint: config.otelEndpoint }, message),
         })

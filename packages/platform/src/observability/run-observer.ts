@@ -21,7 +21,8 @@ import type { ToolCallOutcome } from './gauges.ts';
 import type { Metrics } from './metrics.ts';
 import type { SliceTrace } from './run-tracing.ts';
 import { traceSlice } from './run-tracing.ts';
-import type { Tracing } from './tracing.ts';
+import type { NewRunTrace, Tracing } from './tracing.ts';
+import { newRunTraceCarrier } from './tracing.ts';
 
 /** One slice being observed: wraps its brain and tools, sees its events, and is told how it ended. */
 export interface SliceObserver {
@@ -43,10 +44,17 @@ export interface RunObserver {
   /** A step commit of `run` was refused by its lease's fencing epoch. */
   fencedCommit(run: Run): void;
   /**
-   * The W3C trace context of the code running now (a request's span, a job's), to write into a job it
-   * enqueues so that the worker's spans join the same trace; `undefined` without tracing or a span.
+   * The W3C trace context of the code running now (a request's span, a job's), written into a job it
+   * enqueues for a run stored without a trace of its own; `undefined` without tracing or a span.
    */
   traceContext(): Record<string, string> | undefined;
+  /**
+   * The W3C trace context a run created now is stored with (`NewRun.trace`), which every job of the run
+   * continues: the active span's (a request's, a job's), or — with tracing on and no span active (a CLI
+   * command, a sweeper or scheduler tick) — that of a `create_run` root span made for it. `undefined`
+   * without tracing.
+   */
+  runTraceContext(run: NewRunTrace): Record<string, string> | undefined;
 }
 
 /** Options of {@link createRunObserver}; each part is optional. */
@@ -206,6 +214,16 @@ export function createRunObserver(options: RunObserverOptions): RunObserver | un
       if (!tracing) return undefined;
       const carrier = tracing.inject();
       return Object.keys(carrier).length > 0 ? carrier : undefined;
+    },
+    runTraceContext(run) {
+      if (!tracing) return undefined;
+      try {
+        return newRunTraceCarrier(tracing, run);
+      } catch (error) {
+        // Tracing must never stop a run from being created.
+        logger?.warn({ err: error, runId: run.id }, 'could not make the trace context of a new run');
+        return undefined;
+      }
     },
     fencedCommit(run) {
       metrics?.fencedCommit();

@@ -1,15 +1,17 @@
 /**
  * OpenTelemetry tracing, off unless asked for: with `OTEL_EXPORTER_OTLP_ENDPOINT` set (and
  * `OTEL_SDK_DISABLED` not true) the SDK is loaded — lazily, so a process without an endpoint never
- * loads it — and spans are exported over OTLP/HTTP (JSON) to `<endpoint>/v1/traces`. Without an
- * endpoint nothing is loaded, created or sent.
+ * loads it — and spans are exported over OTLP/HTTP (protobuf, or JSON with
+ * `OTEL_EXPORTER_OTLP_PROTOCOL=http/json`) to `<endpoint>/v1/traces`, in batches (`OTEL_BSP_*`), for
+ * the traces the sampler keeps (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`). Without an endpoint
+ * nothing is loaded, created or sent.
  *
  * Spans are made by hand at the points that matter (HTTP request, job, run slice, step, model call,
  * tool call), not by auto-instrumentation: no module patching, no start-up cost, and nothing recorded
  * that we did not choose to record (tool arguments and secrets never are).
  */
 import type { JobHandler } from '@autonoma/core';
-import type { TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
+import type { SpanBatchOptions, TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
 import type { Config } from '../config/schema.ts';
 
 export type { TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
@@ -18,6 +20,43 @@ export type { TraceCarrier, Tracing, TracingOptions } from './tracing-types.ts';
 export async function startTracing(options: TracingOptions): Promise<Tracing> {
   const { createSdkTracing } = await import('./tracing-sdk.ts');
   return createSdkTracing(options);
+}
+
+/** The sampler, encoding, batching and service name the configuration gives (all but the endpoint). */
+export function tracingOptionsOf(
+  config: Pick<
+    Config,
+    | 'otelServiceName'
+    | 'otelTracesSampler'
+    | 'otelTracesSamplerArg'
+    | 'otelExporterProtocol'
+    | 'otelBspScheduleDelayMs'
+    | 'otelBspMaxQueueSize'
+    | 'otelBspMaxExportBatchSize'
+    | 'otelBspExportTimeoutMs'
+  >,
+): Omit<TracingOptions, 'endpoint' | 'serviceVersion'> {
+  const batch: Partial<SpanBatchOptions> = {
+    ...(config.otelBspScheduleDelayMs === undefined
+      ? {}
+      : { scheduledDelayMs: config.otelBspScheduleDelayMs }),
+    ...(config.otelBspMaxQueueSize === undefined ? {} : { maxQueueSize: config.otelBspMaxQueueSize }),
+    ...(config.otelBspMaxExportBatchSize === undefined
+      ? {}
+      : { maxExportBatchSize: config.otelBspMaxExportBatchSize }),
+    ...(config.otelBspExportTimeoutMs === undefined
+      ? {}
+      : { exportTimeoutMs: config.otelBspExportTimeoutMs }),
+  };
+  return {
+    serviceName: config.otelServiceName,
+    sampler: {
+      name: config.otelTracesSampler,
+      ...(config.otelTracesSamplerArg === undefined ? {} : { ratio: config.otelTracesSamplerArg }),
+    },
+    protocol: config.otelExporterProtocol,
+    batch,
+  };
 }
 
 /** True when the configuration asks for traces: an endpoint, and the SDK not disabled. */
@@ -36,7 +75,7 @@ export interface JobSpanInfo {
   attempt?: number;
   /** The queue (priority) it came from. */
   queue?: string;
-  /** The trace context written with the job where it was enqueued (`RunObserver.traceContext`). */
+  /** The trace context written with the job: its run's (`NewRun.trace`), else its enqueuer's. */
   trace?: TraceCarrier;
 }
 
@@ -80,6 +119,41 @@ export async function withJobSpan<T>(
   } finally {
     span.end();
   }
+}
+
+/** What the root span of a run created outside any span records. */
+export interface NewRunTrace {
+  id: string;
+  orgId: string;
+  /** The agent's name. */
+  agent: string;
+}
+
+/**
+ * The trace context a new run is stored with (see `RunObserver.runTraceContext`): the active span's, or
+ * that of a `create_run` root span (ended at once) when no span is active. Either way the sampler has
+ * decided: a context not sampled is carried all the same (flags `00`), so the run's jobs, under a
+ * parent-based sampler, are not sampled either.
+ */
+export function newRunTraceCarrier(tracing: Tracing, run: NewRunTrace): TraceCarrier {
+  const { api } = tracing;
+  const active = tracing.active();
+  const current = api.trace.getSpanContext(active);
+  if (current && api.trace.isSpanContextValid(current)) return tracing.inject(active);
+  const span = tracing.tracer.startSpan(
+    'create_run',
+    {
+      kind: api.SpanKind.INTERNAL,
+      attributes: {
+        'autonoma.run.id': run.id,
+        'autonoma.org.id': run.orgId,
+        'gen_ai.agent.name': run.agent,
+      },
+    },
+    api.ROOT_CONTEXT,
+  );
+  span.end();
+  return tracing.inject(api.trace.setSpan(api.ROOT_CONTEXT, span));
 }
 
 /** The trace context a job's payload carries under `trace` (written where the job was enqueued). */

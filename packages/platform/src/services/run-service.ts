@@ -220,6 +220,8 @@ export class RunService {
     const agent = await this.agent(scope, input.agent);
     const id = input.id ?? deps.ids.next('run');
     const now = deps.clock.now();
+    // Every job of the run continues this trace (the request's, the job's, or a root of its own).
+    const trace = deps.observe?.runTraceContext({ id, orgId: scope.orgId, agent: agent.name });
     const result = await deps.runs.create({
       id,
       orgId: scope.orgId,
@@ -238,7 +240,8 @@ export class RunService {
             ...(input.requestHash ? { idempotencyHash: input.requestHash } : {}),
           }
         : {}),
-      ...(input.enqueue ? { enqueue: this.#enqueue() } : {}),
+      ...(trace ? { trace } : {}),
+      ...(input.enqueue ? { enqueue: { jobId: deps.ids.next('job'), ...(trace ? { trace } : {}) } } : {}),
     });
     if (input.enqueue && result.created) deps.outboxWritten?.();
     if (
@@ -657,7 +660,10 @@ export class RunService {
     await this.#deps.onEnded?.(run).catch(() => undefined);
   }
 
-  /** A new job for a run made runnable here, carrying the trace context of the request or job doing it. */
+  /**
+   * A new job for a run made runnable here. It continues the run's trace; the context of the request or
+   * job doing it stands in for a run stored without one.
+   */
   #enqueue(): Enqueue {
     const trace = this.#deps.observe?.traceContext();
     return { jobId: this.#deps.ids.next('job'), ...(trace ? { trace } : {}) };

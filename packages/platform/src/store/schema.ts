@@ -195,6 +195,11 @@ export const runs = pgTable(
     endedAt: epochMs('ended_at'),
     /** Set when the run's log is finalized (reflection and `run-end` appended). */
     finalizedAt: epochMs('finalized_at'),
+    /**
+     * The W3C trace context every job of the run continues (its payload's `trace`), written when the
+     * run is created (0011_run_trace_context).
+     */
+    traceContext: jsonb('trace_context'),
   },
   (table) => [
     uniqueIndex('runs_org_idempotency_key').on(table.orgId, table.idempotencyKey),

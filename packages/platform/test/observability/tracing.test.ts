@@ -1,5 +1,6 @@
 /**
- * Traces, received for real: a loopback OTLP/HTTP receiver decodes what the exporter sends and the
+ * Traces, received for real: a loopback OTLP/HTTP receiver decodes what the exporter sends (OTLP
+ * protobuf, read with a wire-format decoder of the harness's own) and the
  * span tree of a run is checked — HTTP request → job (its trace context written into the job's payload
  * with the run, then taken by a real worker pool) → run slice → steps → model calls (GenAI semantic conventions) and tool calls — with no
  * tool argument and no secret anywhere in what was exported. Without an endpoint, or with
@@ -186,6 +187,11 @@ describe('traces of a run, received over OTLP/HTTP [pglite]', () => {
     expect(read.status).toBe(statusError);
     expect(read.attributes['autonoma.tool.outcome']).toBe('error');
     expect(typeof read.attributes['error.type']).toBe('string');
+  });
+
+  it('the export is OTLP protobuf (the default), decoded here field by field', () => {
+    expect(receiver.contentTypes.length).toBeGreaterThan(0);
+    for (const contentType of receiver.contentTypes) expect(contentType).toBe('application/x-protobuf');
   });
 
   it('no tool argument, secret or query string in anything exported', () => {

@@ -17,7 +17,7 @@ import {
   type Usage,
 } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
-import { fromJson, toNumber, toNumberOrNull, toStringOrNull, jsonText } from './values.ts';
+import { fromJson, jsonParameter, toNumber, toNumberOrNull, toStringOrNull, jsonText } from './values.ts';
 
 /** `('succeeded', 'failed', …)`: the terminal statuses as an SQL list (constants, not input). */
 export const terminalList: SQL = sql.raw(`(${terminalStatuses.map((status) => `'${status}'`).join(', ')})`);
@@ -102,6 +102,13 @@ export const insertEventsCte = (events: EventPayload[], at: number): SQL => sql`
     RETURNING seq
   )`;
 
+/**
+ * The `trace_context` a new run is stored with (a `::jsonb` parameter, or NULL): its own, else that of
+ * whoever enqueued its first job.
+ */
+export const runTraceParameter = (run: NewRun): string | null =>
+  jsonParameter(run.trace ?? run.enqueue?.trace);
+
 /** Queue priority of a run priority (lower runs first), as in the jobs table. */
 export const priorityRank = sql.raw(
   `CASE r.priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`,
@@ -109,34 +116,31 @@ export const priorityRank = sql.raw(
 
 /**
  * A data-modifying CTE `name` (with its leading comma) writing the `agent-run` job of each row of `rows`
- * — a SELECT of `job_id, id, org_id, agent_id, priority, run_at` (the run's columns) — in the statement
- * of the change that made those runs runnable. A run that already has a pending job gets no second:
- * that job is due at the earlier of the two times (an answer arriving before a question's deadline).
- * `trace` (a W3C trace context) goes into the payload as `trace`.
+ * — a SELECT of `job_id, id, org_id, agent_id, priority, run_at, trace` (the run's columns; `trace` the
+ * W3C trace context the job continues, or NULL) — in the statement of the change that made those runs
+ * runnable. A run that already has a pending job gets no second: that job is due at the earlier of the
+ * two times (an answer arriving before a question's deadline). `trace` goes into the payload as `trace`.
  */
-export const runJobsCte = (name: string, rows: SQL, now: number, trace?: Enqueue['trace']): SQL => {
-  const payload =
-    trace === undefined
-      ? sql`jsonb_build_object('runId', r.id)`
-      : sql`jsonb_build_object('runId', r.id, 'trace', ${jsonText(trace)}::jsonb)`;
-  return sql`,
+export const runJobsCte = (name: string, rows: SQL, now: number): SQL => sql`,
   ${sql.raw(name)} AS (
     INSERT INTO jobs (id, org_id, kind, queue, priority, status, payload, run_id, agent_id, run_at, dedupe_key,
       attempts, max_attempts, created_at, updated_at)
     SELECT r.job_id, r.org_id, 'agent-run', r.priority, ${priorityRank}, 'pending',
-      ${payload}, r.id, r.agent_id, r.run_at, 'run:' || r.id, 0, 5,
+      CASE WHEN r.trace IS NULL THEN jsonb_build_object('runId', r.id)
+        ELSE jsonb_build_object('runId', r.id, 'trace', r.trace) END,
+      r.id, r.agent_id, r.run_at, 'run:' || r.id, 0, 5,
       ${now}::bigint, ${now}::bigint
     FROM (${rows}) r
     ON CONFLICT (dedupe_key) WHERE status = 'pending'
       DO UPDATE SET run_at = LEAST(jobs.run_at, EXCLUDED.run_at), updated_at = EXCLUDED.updated_at
     RETURNING id
   )`;
-};
 
 /**
  * A data-modifying CTE named `outbox` (with its leading comma) that writes the `agent-run` job of the
  * run returned by the CTE named `source`, when `enqueue` is given (and nothing otherwise): the outbox
- * row is part of the same statement as the change that made the run runnable.
+ * row is part of the same statement as the change that made the run runnable. The job continues the
+ * run's trace (its `trace_context`), or — for a run stored without one — the enqueuer's.
  */
 export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: number): SQL =>
   // No job: no CTE at all (a separate prepared statement; most step commits write none).
@@ -145,10 +149,10 @@ export const outboxCte = (source: string, enqueue: Enqueue | undefined, now: num
     : runJobsCte(
         'outbox',
         sql`SELECT ${enqueue.jobId}::text AS job_id, s.id, s.org_id, s.agent_id, s.priority,
-              ${enqueue.runAt ?? now}::bigint AS run_at
+              ${enqueue.runAt ?? now}::bigint AS run_at,
+              ${enqueue.trace === undefined ? sql`s.trace_context` : sql`COALESCE(s.trace_context, ${jsonText(enqueue.trace)}::jsonb)`} AS trace
             FROM ${sql.raw(source)} s`,
         now,
-        enqueue.trace,
       );
 
 /**
@@ -163,18 +167,20 @@ export const childEndedCtes = (now: number): SQL => sql`,
       version = p.version + 1, updated_at = GREATEST(p.updated_at, ${now}::bigint)
     FROM updated u
     WHERE p.id = u.parent_run_id AND p.org_id = u.org_id AND p.children_open > 0
-    RETURNING p.id, p.org_id, p.agent_id, p.priority, p.status, p.children_open, u.id AS child_id
+    RETURNING p.id, p.org_id, p.agent_id, p.priority, p.status, p.children_open, p.trace_context,
+      u.id AS child_id
   )${runJobsCte(
     'parent_job',
     sql`SELECT 'job_wake_' || w.child_id AS job_id, w.id, w.org_id, w.agent_id, w.priority,
-          ${now}::bigint AS run_at
+          ${now}::bigint AS run_at, w.trace_context AS trace
         FROM parent w WHERE w.status = 'queued' AND w.children_open = 0`,
     now,
   )}`;
 
 /**
  * CTEs (with their leading commas) creating the children a step delegated to, after the run in the CTE
- * named `updated` committed, each with its first job. A child whose id exists is left as it is.
+ * named `updated` committed, each with its first job. A child whose id exists is left as it is. A child
+ * continues its parent's trace unless given its own (`NewRun.trace`).
  */
 export const childrenCtes = (children: readonly NewRun[], now: number): SQL => {
   const rows = children.map((child) => ({
@@ -186,21 +192,24 @@ export const childrenCtes = (children: readonly NewRun[], now: number): SQL => {
     budgets: child.budgets,
     workspace: child.workspace,
     job_id: child.enqueue?.jobId ?? `job_${child.id}`,
+    trace: child.trace ?? null,
   }));
   return sql`,
   children AS (
     INSERT INTO runs (id, org_id, agent_id, parent_run_id, root_run_id, depth, goal, status, version, priority,
-      budgets, usage, last_seq, step_count, workspace, lease_epoch, created_at, updated_at)
+      budgets, usage, last_seq, step_count, workspace, lease_epoch, created_at, updated_at, trace_context)
     SELECT c.id, u.org_id, c.agent_id, u.id, COALESCE(u.root_run_id, u.id), c.depth, c.goal, 'queued', 0, c.priority, c.budgets,
-      ${jsonText(emptyUsage())}::jsonb, 0, 0, c.workspace, 0, ${now}::bigint, ${now}::bigint
+      ${jsonText(emptyUsage())}::jsonb, 0, 0, c.workspace, 0, ${now}::bigint, ${now}::bigint,
+      COALESCE(c.trace, u.trace_context)
     FROM updated u
       CROSS JOIN jsonb_to_recordset(${jsonText(rows)}::jsonb)
-        AS c(id text, agent_id text, depth int, goal jsonb, priority text, budgets jsonb, workspace text, job_id text)
+        AS c(id text, agent_id text, depth int, goal jsonb, priority text, budgets jsonb, workspace text, job_id text,
+          trace jsonb)
     ON CONFLICT DO NOTHING
-    RETURNING id, org_id, agent_id, priority
+    RETURNING id, org_id, agent_id, priority, trace_context
   )${runJobsCte(
     'child_jobs',
-    sql`SELECT j.job_id, n.id, n.org_id, n.agent_id, n.priority, ${now}::bigint AS run_at
+    sql`SELECT j.job_id, n.id, n.org_id, n.agent_id, n.priority, ${now}::bigint AS run_at, n.trace_context AS trace
         FROM children n JOIN jsonb_to_recordset(${jsonText(rows)}::jsonb) AS j(id text, job_id text) ON j.id = n.id`,
     now,
   )}`;

@@ -35,6 +35,7 @@ import {
   leaseFree,
   outboxCte,
   runFromRow,
+  runTraceParameter,
   sequence,
   storable,
   terminalList,
@@ -110,12 +111,12 @@ export function createRunStore(db: Executor): RunStore {
         db,
         sql`WITH created AS (
               INSERT INTO runs (id, org_id, agent_id, parent_run_id, root_run_id, conversation_id, depth, goal, status, version, priority, budgets, usage,
-                last_seq, step_count, workspace, lease_epoch, idempotency_key, idempotency_hash, created_at, updated_at)
+                last_seq, step_count, workspace, lease_epoch, idempotency_key, idempotency_hash, created_at, updated_at, trace_context)
               VALUES (${run.id}, ${run.orgId}, ${run.agentId}, ${run.parentRunId ?? null}, ${run.rootRunId ?? run.id}, ${run.conversationId ?? null}, ${run.depth ?? 0}::int, ${jsonText(run.goal)}::jsonb,
                 'queued', 0, ${run.priority ?? 'normal'}, ${jsonText(run.budgets)}::jsonb,
                 ${jsonText(emptyUsage())}::jsonb, 0, 0, ${run.workspace}, 0, ${run.idempotencyKey ?? null},
                 ${run.idempotencyKey === undefined ? null : (run.idempotencyHash ?? null)},
-                ${run.now}::bigint, ${run.now}::bigint)
+                ${run.now}::bigint, ${run.now}::bigint, ${runTraceParameter(run)}::jsonb)
               ON CONFLICT DO NOTHING
               RETURNING *
             )${outboxCte('created', run.enqueue, run.now)}
