@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './scripts/test-order.ts';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     // keep two cores busy (the default, one per core, left them half idle).
     maxWorkers: 3,
     env: { OTEL_SDK_DISABLED: 'true' },
+    // Longest files first, from scripts/test-durations.json (scripts/test-order.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         extends: true,
@@ -16,7 +19,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], fileParallelism: true },
+        // Integration tests start CLI processes, servers and stores: a test that takes a few seconds idle
+        // takes a minute or more on a loaded 2-core machine (CI shares its cores), hence 3 minutes each.
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts'],
+          fileParallelism: true,
+          testTimeout: 180_000,
+        },
       },
       {
         // The dashboard's component tests, in a simulated DOM (apps/web/test).

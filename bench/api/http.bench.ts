@@ -5,7 +5,8 @@
  *             bare Fastify route returning a constant, measured in the same process and run, alternating.
  * - `create`: `POST /v1/runs` (create only: the run and its job row committed; nothing advances it) —
  *             creates/s and p99 at `--clients` connections, as a ratio to `pgbench` write TPS (the built-in
- *             simple-update script, `-N`) with the same client count on the same server, alternating.
+ *             simple-update script, `-N`) with the same client count on the same server, alternating;
+ *             and the statements and commits the API sent per run created (its driver's counters).
  * - `sse`:    1,000 SSE subscribers on one run; a commit (the run cancelled: its `run-end` stored and
  *             published) → time until each subscriber has the event, from the cancel call (so it
  *             includes the commit); p50/p99/last per round, and the spread from the first subscriber's
@@ -32,6 +33,7 @@ import { createApiServer } from '../../packages/platform/src/api/server.ts';
 import { createApp } from '../../packages/platform/src/app.ts';
 import { loadConfig } from '../../packages/platform/src/config/index.ts';
 import { createDatabase } from '../../packages/platform/src/store/database.ts';
+import { sql } from '../../packages/platform/src/store/sql.ts';
 import { createTestDatabase } from '../../packages/platform/test/support/postgres.ts';
 import { environment, fixed, median, percentile, table } from '../steps/harness.ts';
 
@@ -151,6 +153,9 @@ try {
     execFileSync('pgbench', ['-i', '-q', '-s', '10', database.url], { stdio: 'ignore' });
     const creates: Load[] = [];
     const tps: number[] = [];
+    const perCreate: { statements: number; commits: number }[] = [];
+    const runCount = async (): Promise<number> =>
+      Number((await app.database.executor.execute(sql`SELECT count(*) AS n FROM runs`)).rows[0]?.['n']);
     await autocannon({
       url: `${base}/v1/runs`,
       connections: 4,
@@ -167,6 +172,9 @@ try {
       );
       const match = /tps = ([\d.]+)/.exec(text);
       tps.push(Number(match?.[1] ?? Number.NaN));
+      // Statements and commits the API sent per run it created (load-independent: what a create costs).
+      const runsBefore = await runCount();
+      const before = app.database.stats();
       creates.push(
         await load({
           url: `${base}/v1/runs`,
@@ -176,6 +184,12 @@ try {
           body: JSON.stringify({ goal: 'a benchmark run' }),
         }),
       );
+      const after = app.database.stats();
+      const created = (await runCount()) - runsBefore;
+      perCreate.push({
+        statements: (after.statements - before.statements) / created,
+        commits: (after.commits - before.commits) / created,
+      });
     }
     const createRps = median(creates.map((entry) => entry.rps));
     const pgTps = median(tps);
@@ -198,7 +212,10 @@ try {
       ),
     );
     console.log(`\nratio creates / pgbench TPS: ${fixed(createRps / pgTps, 3)} (target ≥ 0.5)`);
-    output['create'] = { creates, pgbenchTps: tps, ratio: createRps / pgTps };
+    console.log(
+      `per create (median of rounds): ${fixed(median(perCreate.map((e) => e.statements)), 2)} statements, ${fixed(median(perCreate.map((e) => e.commits)), 2)} commits`,
+    );
+    output['create'] = { creates, pgbenchTps: tps, ratio: createRps / pgTps, perCreate };
   }
 
   if (only === 'all' || only === 'sse') {

@@ -53,6 +53,17 @@ async function nextCommits(
   return new Map(rows.map((row) => [String(row.run_id), Number(row.at)]));
 }
 
+/** The attempt count of the job each run was taken back with (2: its first crash; 3+: it runs alone). */
+async function recoveryAttempts(cluster: Cluster, ids: readonly string[], since: number): Promise<number[]> {
+  const rows = await queryRows(
+    cluster.app.database.executor,
+    sql`SELECT run_id, max(attempts)::int AS attempts FROM jobs
+        WHERE run_id IN (SELECT jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) AND started_at > ${since}::bigint
+        GROUP BY run_id`,
+  );
+  return rows.map((row) => Number(row.attempts));
+}
+
 async function unfinished(cluster: Cluster): Promise<number> {
   const rows = await queryRows(
     cluster.app.database.executor,
@@ -63,7 +74,7 @@ async function unfinished(cluster: Cluster): Promise<number> {
 
 const cluster = await startCluster({ env: { LOG_LEVEL: 'error' } });
 const samples: number[] = [];
-const perKill: { victims: number; maxMs: number }[] = [];
+const perKill: { victims: number; maxMs: number; attempts: number[] }[] = [];
 try {
   // Three workers killed in turn: a victim's replacement starts while the next one is killed, so a
   // kill costs the recovery, not a process start (slow on a loaded machine).
@@ -98,10 +109,11 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const times = [...commits.values()].map((at) => at - killedAt);
+    const attempts = await recoveryAttempts(cluster, victims, killedAt);
     samples.push(...times);
-    perKill.push({ victims: victims.length, maxMs: Math.max(...times) });
+    perKill.push({ victims: victims.length, maxMs: Math.max(...times), attempts });
     console.error(
-      `kill ${kill + 1}: ${victims.length} run(s) back after ${times.map((ms) => `${ms} ms`).join(', ')}`,
+      `kill ${kill + 1}: ${victims.length} run(s) back after ${times.map((ms) => `${ms} ms`).join(', ')} (job attempts ${attempts.join(', ')})`,
     );
     fleet[index] = spawnWorker();
   }

@@ -62,7 +62,13 @@ describe('the dashboard in a browser', () => {
     await expect(approval.textContent()).resolves.toContain('greeting.txt');
     await summaryStatus('waiting approval').waitFor();
     const timeline = page.locator('.timeline');
-    await timeline.getByText('I will ask a helper for a name.').waitFor();
+    await timeline.getByText('I will ask a helper for a name.', { exact: true }).waitFor();
+    // The model's decision: the tools it was offered, the call it made, and its own words as the reason.
+    const decided = timeline
+      .getByRole('region', { name: 'decision: next-action' })
+      .filter({ hasText: "reason (the model's words): I will ask a helper for a name." });
+    await decided.locator('tr.chosen', { hasText: 'delegate' }).waitFor();
+    await decided.locator('tr', { hasText: 'answer (no tool call)' }).waitFor();
     await timeline.locator('.event.delegation', { hasText: 'find a name' }).first().waitFor();
     await screenshot(page, '02-run-waiting-approval');
 

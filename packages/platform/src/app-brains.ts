@@ -1,6 +1,7 @@
 /** Which brain an agent gets, and the model settings behind it (part of the composition root). */
 import type { Agent, Brain } from '@autonoma/core';
 import { userError } from '@autonoma/core';
+import type { ToolStatsSource } from './brains/model-decision.ts';
 import type { ModelSettings } from './brains/model-settings.ts';
 import { resolveEmbeddingSettings, resolveModelSettings } from './brains/model-settings.ts';
 import type { Config } from './config/schema.ts';
@@ -44,10 +45,19 @@ function modelInput(config: Config, model: string): Parameters<typeof resolveMod
   };
 }
 
+/** What {@link chooseBrain} hands to the brains it makes. */
+export interface BrainParts {
+  planner: Brain;
+  /** The learning statistics a model brain scores the offered tools with (its decision events). */
+  stats: ToolStatsSource;
+}
+
 /** The brain of an agent: the planner, or the configured model. */
-export function chooseBrain(agent: Agent, models: ModelChoice, planner: Brain): Brain {
+export function chooseBrain(agent: Agent, models: ModelChoice, parts: BrainParts): Brain {
+  const { planner } = parts;
   if (agent.brain === 'planner') return planner;
-  if (models.model && models.providers) return models.providers.createModelBrain(models.model);
+  if (models.model && models.providers)
+    return models.providers.createModelBrain(models.model, { stats: parts.stats });
   if (agent.brain === 'model') {
     throw userError(
       'invalid_config',

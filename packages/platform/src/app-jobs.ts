@@ -28,12 +28,15 @@ export interface JobSystem {
   readonly transport: 'local' | 'bullmq';
   readonly queue: JobQueue;
   readonly registry: WorkerRegistry;
-  /** Notified whenever this process writes jobs: wakes its consumers (local) or its relay (BullMQ). */
+  /**
+   * Notified whenever this process writes jobs: wakes its consumers (local) or its relay (BullMQ) —
+   * or, in a process that runs no relay (an API replica), the other processes' relays over Redis.
+   */
   readonly wakeup: Wakeup;
   /** Throws a one-line error when the transport cannot be used (Redis unreachable, or evicting keys). */
   check(): Promise<void>;
   /** Starts the outbox relay in this process (BullMQ only; nothing to relay for the local queue). */
-  startRelay(): Stoppable;
+  startRelay(options?: BullmqAdapter.RelayOptions): Stoppable;
   /** Starts the sweeper in this process (see jobs/sweeper.ts). */
   startSweeper(
     options?: Pick<SweeperOptions, 'ownsStore' | 'deadAfterMs' | 'graceMs' | 'resumeConversations'> & {
@@ -77,16 +80,25 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
       ...common,
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
-      // A lapsed lock is noticed within this: recovery takes at most the lock plus it.
-      stalledIntervalMs: Math.min(2000, Math.max(250, Math.floor(config.jobLockMs / 4))),
+      // A lapsed lock is noticed within this: recovery takes at most the lock plus it. BullMQ runs the
+      // check once per interval per queue across the whole fleet (a Redis key guards it), so a short
+      // one is cheap: one Lua script per queue every 625 ms at the default lock.
+      stalledIntervalMs: Math.min(2000, Math.max(250, Math.floor(config.jobLockMs / 8))),
     });
     return {
       transport: 'bullmq',
       queue,
       registry,
-      wakeup,
+      // Waits are this process's; a notification also reaches other processes' relays when none runs here.
+      wakeup: {
+        get generation() {
+          return wakeup.generation;
+        },
+        notify: () => queue.jobsWritten(),
+        wait: (ms, generation, signal) => wakeup.wait(ms, generation, signal),
+      },
       check: () => queue.check(),
-      startRelay: () => queue.startRelay(),
+      startRelay: (options) => queue.startRelay(options),
       startSweeper,
       close: () => queue.close(),
     };

@@ -8,7 +8,7 @@ import type { Stores } from './store/database.ts';
 /** What a run service is wired from: everything but the stores' ports and the lease policy, derived here. */
 export type RunWiring = Omit<
   RunServiceDeps,
-  'runs' | 'toolCalls' | 'agents' | 'audit' | 'canSteal' | 'ownsStore'
+  'runs' | 'toolCalls' | 'agents' | 'audit' | 'intake' | 'canSteal' | 'ownsStore'
 > & {
   stores: Stores;
   /** True when this process alone uses the store (PGlite under a locked data directory, or in memory). */
@@ -24,6 +24,7 @@ export function createRunService(wiring: RunWiring): RunService {
     toolCalls: stores.toolCalls,
     agents: stores.agents,
     audit: stores.audit,
+    intake: stores.runIntake,
     // Embedded: no other process can use the store, so any other lease holder is dead.
     canSteal: embedded ? () => true : (holder) => holderIsDead(holder, deps.owner),
     ownsStore: embedded,

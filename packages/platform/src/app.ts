@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type {
   AnyTool,
+  BrainContext,
   Clock,
   EventBus,
   IdGenerator,
@@ -41,8 +42,10 @@ import {
   ExplainService,
   JobService,
   MemoryService,
+  OrganizationService,
   ReplayService,
   RunQuotaService,
+  RunStatsService,
   ScheduleService,
   UserService,
   WorkerService,
@@ -192,10 +195,10 @@ function assemble(parts: Parts): App {
     });
   // `conversations` is made below: the run service and the conversation service need each other.
   const hooks = withConversationContext(learning, (run, agent) => conversations.contextFor(run, agent));
-  const planner = createPlannerBrain({
-    now: () => clock.now(),
-    stats: (context) => stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run)),
-  });
+  // Both brains read the outcome statistics of the run's agent for goals like the run's.
+  const toolStats = (context: BrainContext) =>
+    stores.stats.get(context.run.orgId, context.run.agentId, runSignature(context.run));
+  const planner = createPlannerBrain({ now: () => clock.now(), stats: toolStats });
   const bus = createBus(({ orgId, runId, afterSeq, limit }) =>
     stores.runs.events(orgId, runId, afterSeq, limit),
   );
@@ -216,7 +219,7 @@ function assemble(parts: Parts): App {
       audit: stores.audit,
       clock,
     }),
-    brainFor: (agent) => chooseBrain(agent, models, planner),
+    brainFor: (agent) => chooseBrain(agent, models, { planner, stats: toolStats }),
     clock,
     ids,
     redact,
@@ -289,6 +292,13 @@ function assemble(parts: Parts): App {
     }),
     apiKeys: new ApiKeyService({ apiKeys: stores.apiKeys, audit: stores.audit, clock, ids }),
     runQuota: new RunQuotaService({ quota: stores.runQuota, limit: config.orgRunQuota }),
+    runStats: new RunStatsService({ db: database.executor, clock }),
+    organization: new OrganizationService({
+      db: database.executor,
+      audit: stores.audit,
+      clock,
+      defaultMaxRunsInFlight: config.orgMaxRunsInFlight,
+    }),
   };
   // Runs by status, queue depth and age, workers and approvals, read from the store on every scrape.
   const stopWatching = observability.watchStore({ db: database.executor, clock });

@@ -32,6 +32,11 @@ export interface WorkerPoolOptions {
   sweeper?: boolean;
   /** Run the outbox relay in this process (cluster only). @default true */
   relay?: boolean;
+  /**
+   * Longest pause between two relay passes when nothing wakes it (its process's writes and other
+   * processes' announcements do). @default 200
+   */
+  relayIntervalMs?: number;
   /** Fire due schedules from this process (every process may; each slot fires once). @default true */
   scheduler?: boolean;
   /** How often the registry heartbeat is written. @default 1000 */
@@ -125,8 +130,12 @@ export async function startWorkerPool(app: App, options: WorkerPoolOptions = {})
       };
     }
     const scope = scopeOf(job);
+    // A slice retried after a crash or a failure advances one step and yields: its run's next slice is
+    // a new job, so a run fails `stalled` only after its job's attempts all ended without a committed
+    // step, however many workers its long life outlives.
+    const steps = job.attempt > 1 ? 1 : sliceSteps;
     try {
-      await services.runs.advance(scope, runId, { sliceSteps, drain });
+      await services.runs.advance(scope, runId, { sliceSteps: steps, drain });
       return;
     } catch (error) {
       if (!(error instanceof AutonomaError)) return failedAttempt(job, scope, runId, error);
@@ -194,7 +203,10 @@ export async function startWorkerPool(app: App, options: WorkerPoolOptions = {})
   const traced = tracedJobHandler(app.observability.tracing, handler);
   const consumer = jobs.queue.consume({ queues, concurrency, handler: traced, onStalled, consumer: id });
   const background: Stoppable[] = [];
-  if (options.relay !== false) background.push(jobs.startRelay());
+  if (options.relay !== false)
+    background.push(
+      jobs.startRelay(options.relayIntervalMs === undefined ? {} : { intervalMs: options.relayIntervalMs }),
+    );
   if (options.sweeper !== false) {
     background.push(
       jobs.startSweeper({

@@ -114,6 +114,40 @@ export interface JobView {
   finishedAt: number | null;
 }
 
+/** A bucket length of the run statistics. */
+export type StatsBucket = 'minute' | 'hour' | 'day';
+
+/** Step durations: how many steps were counted, percentiles and extremes (null with no step). */
+export interface StepLatencyView {
+  steps: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  meanMs: number | null;
+  maxMs: number | null;
+}
+
+/** `GET /v1/runs/stats`: the organization's runs over a window, computed by the server. */
+export interface RunStatsView {
+  from: number;
+  to: number;
+  bucket: StatsBucket;
+  bucketMs: number;
+  /** Runs created in each bucket, by the state they are in now. */
+  runsByStatus: { start: number; counts: Partial<Record<RunStatus, number>>; total: number }[];
+  stepLatency: StepLatencyView & { buckets: (StepLatencyView & { start: number })[] };
+  /** Model calls made in the window per agent (`agent` null: deleted since), most expensive first. */
+  agents: {
+    agentId: string;
+    agent: string | null;
+    runs: number;
+    modelCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+  }[];
+}
+
 /** A worker process. */
 export interface WorkerView {
   id: string;

@@ -6,7 +6,10 @@ import type { EventOf } from '../api/types.ts';
 import { score } from '../format.ts';
 import { formatValue } from './json-value.tsx';
 
-type Decision = Pick<EventOf<'decision'>, 'about' | 'options' | 'chosen' | 'reason'>;
+type Decision = Pick<
+  EventOf<'decision'>,
+  'about' | 'options' | 'chosen' | 'reason' | 'choices' | 'scoring' | 'reasonSource'
+>;
 
 const detailText = (detail: Record<string, unknown> | undefined): string =>
   Object.entries(detail ?? {})
@@ -15,16 +18,22 @@ const detailText = (detail: Record<string, unknown> | undefined): string =>
     )
     .join(' · ');
 
-/** The decision, its options as a table, the choice marked. */
+/**
+ * The decision, its options as a table, the choice (or choices: a model may call several tools at
+ * once) marked, what the scores mean, and the reason — a model's own words are marked as such. All of
+ * it is text: a model's reason is untrusted.
+ */
 export function DecisionView({ decision }: { decision: Decision }) {
-  const isChosen = (id: string, label: string): boolean =>
-    decision.chosen === id || decision.chosen === label;
+  const chosen = decision.choices ?? (decision.chosen === null ? [] : [decision.chosen]);
+  const isChosen = (id: string, label: string): boolean => chosen.includes(id) || chosen.includes(label);
   return (
     <section className="decision" aria-label={`decision: ${decision.about}`}>
       <header>
         <strong>Decision</strong> <span className="muted">{decision.about}</span>
         {decision.chosen === null ? <span className="muted"> · nothing chosen</span> : null}
+        {decision.choices ? <span className="muted"> · chose {decision.choices.join(', ')}</span> : null}
       </header>
+      {decision.scoring ? <p className="muted scoring">{decision.scoring}</p> : null}
       {decision.options.length > 0 ? (
         <table className="options">
           <thead>
@@ -56,7 +65,9 @@ export function DecisionView({ decision }: { decision: Decision }) {
         </table>
       ) : null}
       <p className="reason">
-        <span className="muted">reason: </span>
+        <span className="muted">
+          {decision.reasonSource === 'model' ? "reason (the model's words): " : 'reason: '}
+        </span>
         {decision.reason}
       </p>
     </section>

@@ -1,36 +1,18 @@
 /**
  * Operations: the worker fleet, the queues (depth and oldest job per priority), schedules, and charts
- * of recent runs — by state over time, step latency, tokens and cost per agent. Everything comes from
- * the API (`/v1/workers`, `/v1/jobs`, `/v1/schedules`, `/v1/runs`), not from a separate metrics stack.
+ * of the runs of a window — by state over time, step latency, tokens and cost per agent. Everything
+ * comes from the API (`/v1/workers`, `/v1/jobs`, `/v1/schedules`, `/v1/runs/stats`), not from a
+ * separate metrics stack.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
-import {
-  Bar,
-  BarChart,
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { useState } from 'react';
 import { useAgentName, useAgents } from '../api/queries.ts';
 import { useApi, useCan } from '../api/session.tsx';
-import type { JobView, Page, Priority, RunView, ScheduleView, WorkerView } from '../api/types.ts';
-import { runStatuses, statusTone } from '../components/status-badge.tsx';
-import { age, dateTime, duration, usd } from '../format.ts';
+import type { JobView, Page, Priority, ScheduleView, WorkerView } from '../api/types.ts';
+import { RunCharts } from '../components/run-charts.tsx';
+import { age, dateTime, duration } from '../format.ts';
 
 const priorities: Priority[] = ['critical', 'high', 'normal', 'low'];
-const toneColour = {
-  neutral: '#94a3b8',
-  active: '#3b82f6',
-  waiting: '#f59e0b',
-  good: '#22c55e',
-  bad: '#ef4444',
-} as const;
 
 function Workers() {
   const client = useApi();
@@ -285,122 +267,6 @@ function Schedules() {
   );
 }
 
-/** Buckets recent runs by hour and state, and sums usage per agent. */
-function useRunStatistics(runs: readonly RunView[], agentName: (id: string) => string) {
-  return useMemo(() => {
-    const hour = 3_600_000;
-    const buckets = new Map<number, Record<string, number>>();
-    const latency = new Map<number, { total: number; steps: number }>();
-    const perAgent = new Map<string, { agent: string; tokens: number; cost: number; runs: number }>();
-    for (const run of runs) {
-      const slot = Math.floor(run.createdAt / hour) * hour;
-      const bucket = buckets.get(slot) ?? {};
-      bucket[run.status] = (bucket[run.status] ?? 0) + 1;
-      buckets.set(slot, bucket);
-      if (run.usage.steps > 0) {
-        const entry = latency.get(slot) ?? { total: 0, steps: 0 };
-        entry.total += run.usage.wallMs;
-        entry.steps += run.usage.steps;
-        latency.set(slot, entry);
-      }
-      const name = agentName(run.agentId);
-      const agent = perAgent.get(name) ?? { agent: name, tokens: 0, cost: 0, runs: 0 };
-      agent.tokens += run.usage.inputTokens + run.usage.outputTokens;
-      agent.cost += run.usage.costUsd;
-      agent.runs += 1;
-      perAgent.set(name, agent);
-    }
-    const label = (slot: number): string =>
-      new Date(slot).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit' });
-    return {
-      byStatus: [...buckets]
-        .sort(([a], [b]) => a - b)
-        .map(([slot, counts]) => ({ time: label(slot), ...counts })),
-      stepLatency: [...latency]
-        .sort(([a], [b]) => a - b)
-        .map(([slot, entry]) => ({ time: label(slot), ms: Math.round(entry.total / entry.steps) })),
-      perAgent: [...perAgent.values()].map((agent) => ({ ...agent, cost: Number(agent.cost.toFixed(6)) })),
-    };
-  }, [runs, agentName]);
-}
-
-function Charts() {
-  const client = useApi();
-  const agentName = useAgentName();
-  const runs = useQuery({
-    queryKey: ['runs', 'recent-for-charts'],
-    queryFn: ({ signal }) => client.get<Page<RunView>>('/v1/runs', { limit: 1000 }, signal),
-    refetchInterval: 10_000,
-  });
-  const statistics = useRunStatistics(runs.data?.items ?? [], agentName);
-  const present = runStatuses.filter((status) => statistics.byStatus.some((bucket) => status in bucket));
-  return (
-    <section className="card charts">
-      <h2>Recent runs ({runs.data?.items.length ?? 0})</h2>
-      {runs.error ? <p className="bad">{runs.error.message}</p> : null}
-      <div className="chart-grid">
-        <figure>
-          <figcaption>Runs by state, per hour</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <BarChart data={statistics.byStatus}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="time" fontSize={11} />
-              <YAxis allowDecimals={false} fontSize={11} />
-              <Tooltip />
-              <Legend />
-              {present.map((status) => (
-                <Bar
-                  key={status}
-                  dataKey={status}
-                  stackId="runs"
-                  fill={toneColour[statusTone[status]]}
-                  isAnimationActive={false}
-                />
-              ))}
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
-        <figure>
-          <figcaption>Mean step latency (wall time per step), per hour</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <LineChart data={statistics.stepLatency}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="time" fontSize={11} />
-              <YAxis fontSize={11} unit=" ms" />
-              <Tooltip />
-              <Line dataKey="ms" stroke="#3b82f6" isAnimationActive={false} />
-            </LineChart>
-          </ResponsiveContainer>
-        </figure>
-        <figure>
-          <figcaption>Tokens per agent</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <BarChart data={statistics.perAgent}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="agent" fontSize={11} />
-              <YAxis fontSize={11} />
-              <Tooltip />
-              <Bar dataKey="tokens" fill="#6366f1" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
-        <figure>
-          <figcaption>Cost per agent (USD)</figcaption>
-          <ResponsiveContainer width="100%" height={220}>
-            <BarChart data={statistics.perAgent}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="agent" fontSize={11} />
-              <YAxis fontSize={11} tickFormatter={(value: number) => usd(value)} />
-              <Tooltip formatter={(value) => usd(Number(value))} />
-              <Bar dataKey="cost" fill="#14b8a6" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
-      </div>
-    </section>
-  );
-}
-
 /** The operations page: charts and schedules for every member; workers and queues for operators. */
 export default function OperationsPage() {
   // The API lets operators read jobs and workers (`jobs:read`, `workers:read`); runs and schedules
@@ -409,7 +275,7 @@ export default function OperationsPage() {
   return (
     <section>
       <h1>Operations</h1>
-      <Charts />
+      <RunCharts />
       {fleet ? (
         <div className="split even">
           <Queues />

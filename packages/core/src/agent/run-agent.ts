@@ -491,11 +491,12 @@ async function commitWork(
   if (slice.signal.aborted && (outcome.kind !== 'final' || outcome.status === 'failed')) {
     outcome = { kind: 'final', status: 'cancelled', reason: 'cancelled by request' };
   }
+  const durationMs = runtime.clock.now() - work.startedAt;
   const usage = addStepUsage(
     work.rolledUp ? addUsage(run.usage, work.rolledUp) : run.usage,
     work.events,
     work.toolCalls,
-    runtime.clock.now() - work.startedAt,
+    durationMs,
   );
   if (outcome.kind === 'continue' || outcome.kind === 'delegate') {
     // Children's usage counts as the run's: a tree that spent its budget stops here.
@@ -520,7 +521,7 @@ async function commitWork(
     ...work.events,
     ...(planned?.events ?? []),
     ...budgetWarnings(run.budgets, run.usage, usage),
-    { type: 'step-end', step, outcome, status },
+    { type: 'step-end', step, outcome, status, durationMs: Math.max(0, durationMs) },
   ];
   // With no reflection to wait for, the run's log ends with its last commit (one statement fewer).
   const endsHere = isTerminal(status) && !runtime.hooks?.reflect;

@@ -58,6 +58,9 @@ export function explainRun(run: Run, events: readonly RunEvent[]): Explanation {
           chosen: event.chosen,
           reason: event.reason,
           options: event.options,
+          ...(event.choices ? { choices: event.choices } : {}),
+          ...(event.scoring !== undefined ? { scoring: event.scoring } : {}),
+          ...(event.reasonSource ? { reasonSource: event.reasonSource } : {}),
         });
         break;
       case 'tool-call-start':

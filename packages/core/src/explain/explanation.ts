@@ -9,6 +9,12 @@ export interface ExplainedDecision {
   chosen: string | null;
   reason: string;
   options: DecisionOption[];
+  /** Every option chosen, in order, when more than one was (a model calling several tools at once). */
+  choices?: string[];
+  /** What the options' scores mean, and which are learned. */
+  scoring?: string;
+  /** `model` when `reason` is the model's own (untrusted) words. */
+  reasonSource?: 'brain' | 'model';
 }
 
 /** A tool call as explained: what was asked and how it ended. */

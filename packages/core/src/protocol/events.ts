@@ -103,7 +103,14 @@ export const EventPayload = z.discriminatedUnion('type', [
     usage: Usage,
   }),
   z.object({ type: z.literal('step-start'), step }),
-  z.object({ type: z.literal('step-end'), step, outcome: StepOutcome, status: RunStatus }),
+  z.object({
+    type: z.literal('step-end'),
+    step,
+    outcome: StepOutcome,
+    status: RunStatus,
+    /** How long the step took, from its start to its commit (absent on steps stored before it was kept). */
+    durationMs: z.number().nonnegative().optional(),
+  }),
   z.object({
     type: z.literal('decision'),
     step,
@@ -112,6 +119,18 @@ export const EventPayload = z.discriminatedUnion('type', [
     options: z.array(DecisionOption),
     chosen: z.string().nullable(),
     reason: z.string(),
+    /**
+     * Every option chosen, in order, when the decision chose more than one (a model calling several
+     * tools in one step); `chosen` is the first of them. Absent when one or none was chosen.
+     */
+    choices: z.array(z.string()).optional(),
+    /** What the options' scores mean, and which of them are learned (absent: the brain's own scores). */
+    scoring: z.string().optional(),
+    /**
+     * Whose words `reason` is: `model` — the model's own text, untrusted and bounded; `brain` — written
+     * by the brain from what it knows. @default 'brain'
+     */
+    reasonSource: z.enum(['brain', 'model']).optional(),
   }),
   z.object({
     type: z.literal('plan-update'),

@@ -45,6 +45,8 @@ export const permissions = {
   'users:write': administrators,
   'api-keys:read': administrators,
   'api-keys:write': administrators,
+  'organization:read': administrators,
+  'organization:write': administrators,
 } as const satisfies Record<string, readonly Role[] | typeof anonymous>;
 
 /** An action a route performs. */

@@ -9,6 +9,7 @@ import {
   type ProposedCall,
 } from '@autonoma/core';
 import { streamText, type LanguageModel } from 'ai';
+import { modelDecisionEvent, readToolStats, type ToolStatsSource } from './model-decision.ts';
 import { classifyModelError, type ModelFailure } from './model-errors.ts';
 import { buildModelPrompt, type ModelPrompt } from './model-prompt.ts';
 import { createLanguageModel, type TransportOptions } from './model-provider.ts';
@@ -28,6 +29,11 @@ export interface ModelBrainOptions extends TransportOptions {
   baseDelayMs?: number;
   /** @default 60000 */
   maxDelayMs?: number;
+  /**
+   * The learning statistics of the run's agent for goals like the run's: each step's `decision` event
+   * scores the offered tools with them. Without it the scores are recorded as absent.
+   */
+  stats?: ToolStatsSource;
 }
 
 export { createEmbedder, createModelCaller } from './model-caller.ts';
@@ -43,8 +49,9 @@ interface AttemptResult {
 
 /**
  * A brain that asks a model through the Vercel AI SDK. One `decide` is one model call (plus retries):
- * the model either calls tools (`act`) or answers (`finish`). Provider failures never throw out of
- * `decide`: they become a failed `finish` and a `model-call-end` carrying the error.
+ * the model either calls tools (`act`) or answers (`finish`), and the step records one `decision`
+ * (model-decision.ts). Provider failures never throw out of `decide`: they become a failed `finish`
+ * and a `model-call-end` carrying the error.
  */
 export function createModelBrain(settings: ModelSettings, options: ModelBrainOptions = {}): Brain {
   const name = modelName(settings);
@@ -59,7 +66,19 @@ export function createModelBrain(settings: ModelSettings, options: ModelBrainOpt
     random: options.random ?? Math.random,
   };
 
+  /**
+   * One step: the model call (with retries), then the step's `decision` event — once per step,
+   * whatever the number of attempts.
+   */
   async function decide(context: BrainContext): Promise<BrainDecision> {
+    // Read beside the model call (it never rejects: a store error leaves the scores absent).
+    const learned = readToolStats(options.stats, context);
+    const { decision, text } = await callModel(context);
+    context.emit(modelDecisionEvent(context, { decision, text }, await learned));
+    return decision;
+  }
+
+  async function callModel(context: BrainContext): Promise<{ decision: BrainDecision; text: string }> {
     const prompt = buildModelPrompt(context);
     for (let attempt = 1; ; attempt += 1) {
       const callId = ids.next('mcall');
@@ -83,15 +102,17 @@ export function createModelBrain(settings: ModelSettings, options: ModelBrainOpt
           ? {}
           : { error: { code: failure.code, message: describeAttempt(failure, attempt, policy, delay) } }),
       });
-      if (failure === undefined) return decisionOf(result);
-      if (delay === undefined) return failedDecision(failure, attempt);
+      if (failure === undefined) return { decision: decisionOf(result), text: result.text };
+      if (delay === undefined) return { decision: failedDecision(failure, attempt), text: '' };
       try {
         await clock.sleep(delay, context.signal);
       } catch {
-        return failedDecision(
-          { code: 'model_cancelled', message: 'the run was cancelled', retryable: false },
-          attempt,
-        );
+        const cancelled: ModelFailure = {
+          code: 'model_cancelled',
+          message: 'the run was cancelled',
+          retryable: false,
+        };
+        return { decision: failedDecision(cancelled, attempt), text: '' };
       }
     }
   }

@@ -12,6 +12,7 @@ import { registerExplain } from './commands/explain.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerMemory } from './commands/memory.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerOrganization } from './commands/organization.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerWorkers(program);
   registerJobs(program);
+  registerOrganization(program);
   registerAccount(program);
   for (const command of program.commands) command.exitOverride();
   return program;

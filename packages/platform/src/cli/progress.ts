@@ -23,7 +23,10 @@ export function describeEvent(event: RunEvent): string | undefined {
     case 'plan-update':
       return `  plan${event.reused ? ' (reused)' : ''}: ${event.plan.join(' → ') || '(empty)'} — ${event.reason}${event.expansions !== undefined ? ` [${event.expansions} expansions]` : ''}`;
     case 'decision':
-      return `  decide ${event.about}: ${event.chosen ?? '-'} — ${event.reason}`;
+      // A model's words can run long: one bounded line.
+      return `  decide ${event.about}: ${(event.choices ?? [event.chosen ?? '-']).join(', ')} — ${
+        event.reasonSource === 'model' ? short(event.reason.replace(/\s+/g, ' '), 120) : event.reason
+      }`;
     case 'model-call-end':
       return event.error
         ? `  model ${event.model} failed: ${event.error.message}`

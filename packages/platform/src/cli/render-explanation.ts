@@ -15,6 +15,9 @@ const resultSummary = (result: unknown): unknown =>
   typeof (result as Record<string, unknown>)['summary'] === 'string'
     ? (result as Record<string, unknown>)['summary']
     : result;
+/** Text with its control characters (a terminal's escape sequences) shown as spaces. */
+const printable = (text: string): string =>
+  Array.from(text, (char) => (char < ' ' || char === '\u007f' ? ' ' : char)).join('');
 const score = (value: number | null): string => (value === null ? '—' : value.toFixed(2));
 
 function detailText(detail: Record<string, unknown> | undefined): string {
@@ -56,13 +59,18 @@ export function renderExplanation(explanation: Explanation): string[] {
         `    why: ${clip(plan.reason, 160)}`,
       );
     for (const decision of step.decisions) {
+      const chosen = decision.choices ?? (decision.chosen === null ? [] : [decision.chosen]);
       lines.push(
-        `  decide ${decision.about}: chose ${decision.chosen ?? 'none'}`,
-        `    why: ${decision.reason}`,
+        `  decide ${decision.about}: chose ${chosen.join(', ') || 'none'}`,
+        // The model's own words are untrusted: one line, bounded, control characters shown as spaces.
+        decision.reasonSource === 'model'
+          ? `    why (the model's words): ${clip(printable(decision.reason), 400)}`
+          : `    why: ${decision.reason}`,
       );
+      if (decision.scoring) lines.push(`    ${decision.scoring}`);
       for (const option of decision.options)
         lines.push(
-          `    ${option.id === decision.chosen || option.label === decision.chosen ? '*' : '·'} ${option.label}  score ${score(option.score)}${detailText(option.detail)}`,
+          `    ${chosen.includes(option.id) || chosen.includes(option.label) ? '*' : '·'} ${option.label}  score ${score(option.score)}${detailText(option.detail)}`,
         );
     }
     for (const call of step.calls) {

@@ -30,6 +30,7 @@ import type { JobRow } from './job-rows.ts';
 import { insertJob, markForSending, startJob } from './job-rows.ts';
 import { JobRunner } from './job-runner.ts';
 import { checkConsumeOptions } from './queue-names.ts';
+import { createWakeChannel } from './wake-channel.ts';
 import type { Wakeup } from './wakeup.ts';
 import { createWakeup } from './wakeup.ts';
 
@@ -38,7 +39,10 @@ export interface BullmqQueueOptions {
   db: Executor;
   clock: Clock;
   ids: IdGenerator;
-  /** Notified whenever this process writes jobs: wakes the relay. */
+  /**
+   * This process's relay sleeps on it between passes: notified when this process wrote jobs, when a
+   * job ended here (a place freed under a cap), or when another process announced jobs it wrote.
+   */
   wakeup: Wakeup;
   redisUrl: string;
   /** Queue names are `<prefix>-<priority>`. @default 'autonoma' */
@@ -67,10 +71,25 @@ export interface RelayOptions {
   minGapMs?: number;
 }
 
+/** A relay running in this process. */
+export interface Relay {
+  /** Announcements of jobs written by other processes received so far: each wakes a pass (wake-channel.ts). */
+  readonly woken: number;
+  stop(): Promise<void>;
+}
+
 /** The BullMQ {@link JobQueue}, plus its relay and a check of the Redis it needs. */
 export interface BullmqQueue extends JobQueue {
-  /** Starts the outbox relay in this process (any number of processes may run one). */
-  startRelay(options?: RelayOptions): { stop(): Promise<void> };
+  /**
+   * Starts the outbox relay in this process (any number of processes may run one). It passes at once
+   * when this process writes jobs or another process announces some, and every `intervalMs` anyway.
+   */
+  startRelay(options?: RelayOptions): Relay;
+  /**
+   * Jobs were written (committed) in this process: wakes its relay at once or, when it runs none (an
+   * API replica, `autonoma run`), announces it to the other processes' relays over Redis.
+   */
+  jobsWritten(): void;
   /** One relay pass and one reconciliation, now (tests, benchmarks). */
   relayOnce(): Promise<{ sent: number; resent: number }>;
   /**
@@ -126,6 +145,13 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   const consumers = new Set<JobConsumer>();
   // Wakes this process's idle consumers when its relay sent jobs.
   const sent = createWakeup();
+  // Wakes the relays of other processes when this one, running none, wrote jobs.
+  const wakeChannel = createWakeChannel({ redisUrl: options.redisUrl, prefix, logger });
+  let relaysHere = 0;
+  const jobsWritten = (): void => {
+    wakeup.notify();
+    if (relaysHere === 0) wakeChannel.announce();
+  };
 
   /** Hands rows to BullMQ, by priority queue; the row id is the BullMQ job id. */
   const send = async (rows: readonly JobRow[]): Promise<void> => {
@@ -149,14 +175,16 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
     }
   };
 
-  const relayPass = async (batch: number): Promise<number> => {
+  /** Rows sent, or undefined when another relay was selecting (it holds the selection's try-lock). */
+  const relayPass = async (batch: number): Promise<number | undefined> => {
     const rows = await markForSending(db, {
       now: clock.now(),
       limit: batch,
       queues: jobQueues,
       defaultOrgCap: options.defaultOrgCap,
     });
-    if (rows === undefined || rows.length === 0) return 0;
+    if (rows === undefined) return undefined;
+    if (rows.length === 0) return 0;
     // Marked first, then added: a crash in between leaves `sent` rows Redis never saw, which the
     // reconciliation sends again; an add that did land is deduplicated by its job id.
     await send(rows);
@@ -209,7 +237,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
   return {
     async enqueue(job: NewJob) {
       const result = await insertJob(db, { id: ids.next('job'), now: clock.now(), job });
-      wakeup.notify();
+      jobsWritten();
       return result;
     },
 
@@ -220,6 +248,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       return consumer;
     },
 
+    jobsWritten,
+
     startRelay(relay = {}) {
       const intervalMs = relay.intervalMs ?? 200;
       const batch = relay.batch ?? 500;
@@ -227,11 +257,15 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       const staleAfterMs = relay.staleAfterMs ?? 5000;
       const minGapMs = Math.min(relay.minGapMs ?? 20, intervalMs);
       const stop = new AbortController();
+      relaysHere += 1;
+      // Jobs other processes wrote (an API replica's runs) wake this relay as this process's own do.
+      const listener = wakeChannel.listen(() => wakeup.notify());
       const loop = (async (): Promise<void> => {
         let reconciledAt = clock.now();
+        let retriedBusy = false;
         while (!stop.signal.aborted) {
           const generation = wakeup.generation;
-          let sent = 0;
+          let sent: number | undefined = 0;
           try {
             sent = await relayPass(batch);
             if (clock.now() - reconciledAt >= reconcileMs) {
@@ -241,23 +275,41 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
           } catch (error) {
             logger.warn({ error: describeError(error) }, 'relay pass failed');
           }
-          if (sent < batch) {
+          if (sent === undefined && !retriedBusy) {
+            // Another relay was selecting, from a snapshot that may predate what woke this one: look
+            // again once its short pass is over rather than a whole interval later (once, so relays
+            // never spin on each other).
+            retriedBusy = true;
+            await new Promise((resolve) => setTimeout(resolve, minGapMs));
+            continue;
+          }
+          retriedBusy = false;
+          if (sent === undefined || sent < batch) {
             await wakeup.wait(intervalMs, generation, stop.signal);
             // Jobs written in a burst (every slice that ends writes one) are sent together.
             await new Promise((resolve) => setTimeout(resolve, minGapMs));
           }
         }
       })();
+      let stopped: Promise<void> | undefined;
       return {
-        async stop() {
-          stop.abort();
-          await loop;
+        get woken() {
+          return listener.received;
+        },
+        stop() {
+          stopped ??= (async () => {
+            stop.abort();
+            await loop;
+            await listener.stop();
+            relaysHere -= 1;
+          })();
+          return stopped;
         },
       };
     },
 
     async relayOnce() {
-      const sent = await relayPass(10_000);
+      const sent = (await relayPass(10_000)) ?? 0;
       const resent = await reconcile(0);
       return { sent, resent };
     },
@@ -268,6 +320,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueue {
       await Promise.all([...consumers].map((consumer) => consumer.close({ drain: false })));
       await Promise.all([...queues.values()].map((queue) => queue.close().catch(() => undefined)));
       queues.clear();
+      await wakeChannel.close();
       producer?.disconnect();
       producer = undefined;
     },

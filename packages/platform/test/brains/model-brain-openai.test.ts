@@ -9,7 +9,7 @@ import {
   type FixtureScript,
   type RecordedRequest,
 } from '../fixtures/openai-server.ts';
-import { createContext, readFileTranscript, RecordingClock } from './brain-context.ts';
+import { createContext, readFileTool, readFileTranscript, RecordingClock } from './brain-context.ts';
 
 const apiKey = 'sk-test-DO-NOT-LEAK-4242';
 let fixture: Fixture | undefined;
@@ -117,6 +117,7 @@ describe('model brain over OpenAI chat completions', () => {
       'text-delta',
       'text-delta',
       'model-call-end',
+      'decision',
     ]);
     expect(recorded.eventsOf('text-delta').map((event) => event.delta)).toEqual([
       'Hel',
@@ -135,6 +136,78 @@ describe('model brain over OpenAI chat completions', () => {
     // gpt-4.1-mini: $0.40 per million input tokens, $1.60 per million output tokens.
     expect(end?.costUsd).toBeCloseTo(0.0004 + 0.0008, 10);
     expect(end?.error).toBeUndefined();
+  });
+
+  it('records one decision per step after its retries, with a bounded reason and learned scores', async () => {
+    const long = `${'why '.repeat(700)}end`;
+    const { brain } = await setUp(
+      [
+        { kind: 'http-error', status: 503, message: 'overloaded' },
+        { kind: 'tool-calls', text: long, calls: [{ name: 'fs_read', input: { path: 'notes.txt' } }] },
+      ],
+      {},
+      {
+        stats: async (context) => [
+          {
+            agentId: context.run.agentId,
+            signature: 'sig',
+            action: 'fs_read',
+            trials: 4,
+            successes: 3,
+            totalReward: 2.4,
+            totalCostUsd: 0,
+            totalLatencyMs: 40,
+            updatedAt: 0,
+          },
+        ],
+      },
+    );
+    const listTool = { ...readFileTool, name: 'fs_list', description: 'List files' };
+    const recorded = createContext({ tools: [readFileTool, listTool] });
+    await brain.decide(recorded.context);
+
+    expect(recorded.eventsOf('model-call-end')).toHaveLength(2);
+    const decisions = recorded.eventsOf('decision');
+    expect(decisions).toHaveLength(1);
+    const [decision] = decisions;
+    expect(decision?.options).toEqual([
+      {
+        id: 'fs_read',
+        label: 'fs_read',
+        score: 0.6,
+        detail: { learned: true, trials: 4, successes: 3, learnedCost: 1.25 },
+      },
+      { id: 'fs_list', label: 'fs_list', score: null, detail: { learned: false } },
+      { id: '#answer', label: 'answer (no tool call)', score: null, detail: { learned: false } },
+    ]);
+    expect(decision).toMatchObject({
+      step: 1,
+      about: 'next-action',
+      chosen: 'fs_read',
+      reasonSource: 'model',
+    });
+    expect(decision?.reason.startsWith(long.slice(0, 2_000))).toBe(true);
+    expect(decision?.reason).toMatch(/… \[cut at 2000 of 2803 characters\]$/);
+    expect(decision?.scoring).toMatch(/learned for fs_read; absent \(no calls yet\) for fs_list/);
+  });
+
+  it('records scores as absent, saying why, when the statistics cannot be read', async () => {
+    const { brain } = await setUp(
+      [{ kind: 'text', text: 'Done.' }],
+      {},
+      {
+        stats: async () => {
+          throw new Error('store unreachable');
+        },
+      },
+    );
+    const recorded = createContext();
+    expect(await brain.decide(recorded.context)).toMatchObject({ kind: 'finish', status: 'succeeded' });
+    const [decision] = recorded.eventsOf('decision');
+    expect(decision).toMatchObject({ chosen: '#answer', reason: 'Done.', reasonSource: 'model' });
+    expect(decision?.options.every((option) => option.score === null)).toBe(true);
+    expect(decision?.scoring).toContain('no score is learned: the learning statistics could not be read');
+    expect(decision?.scoring).not.toContain('store unreachable');
   });
 
   it('prices a model by the caller\u2019s override', async () => {

@@ -6,7 +6,8 @@
  * The fixture model reads its orders from the run's goal: `[effects=N]` makes N `http_request` POSTs
  * (one per step) to the effect server before answering, `[delay=MS]` delays every reply, `[poison]`
  * POSTs to `/poison`, where the server SIGKILLs the worker advancing the run (a tool that kills its
- * process) before answering.
+ * process) before answering, and `[kill-each-step]` has the server SIGKILL that worker the first time
+ * it receives each effect (the effect is applied; its step is re-sent on resume and then commits).
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -57,7 +58,12 @@ export interface Cluster {
 }
 
 /** Orders read from the goal text. */
-function orders(request: RecordedRequest): { effects: number; delayMs: number; poison: boolean } {
+function orders(request: RecordedRequest): {
+  effects: number;
+  delayMs: number;
+  poison: boolean;
+  killEachStep: boolean;
+} {
   const body = request.body as { messages?: { role?: string; content?: unknown }[] };
   const goal =
     (body.messages ?? [])
@@ -70,6 +76,7 @@ function orders(request: RecordedRequest): { effects: number; delayMs: number; p
     effects: Number(/\[effects=(\d+)\]/.exec(goal)?.[1] ?? 0),
     delayMs: Number(/\[delay=(\d+)\]/.exec(goal)?.[1] ?? 0),
     poison: goal.includes('[poison]'),
+    killEachStep: goal.includes('[kill-each-step]'),
   };
 }
 
@@ -100,7 +107,9 @@ export async function startCluster(
         const path = request.url ?? '';
         effectRequests.push({ key, path });
         const { app } = opened;
-        if (path === '/poison' && app) {
+        const killOnce = path.startsWith('/kill-once/') && !effects.has(key);
+        if (killOnce) effects.set(key, 1);
+        if ((path === '/poison' || killOnce) && app) {
           // The worker holding the run's lease is the one making this call: kill it mid-step.
           const runId = key.split(':')[0] ?? '';
           const row = (
@@ -125,7 +134,7 @@ export async function startCluster(
   const effectsUrl = `http://127.0.0.1:${(effectServer.address() as AddressInfo).port}`;
 
   const model = await startOpenAiFixture((request) => {
-    const { effects: count, delayMs, poison } = orders(request);
+    const { effects: count, delayMs, poison, killEachStep } = orders(request);
     const done = toolMessages(request);
     if (poison)
       return {
@@ -146,7 +155,11 @@ export async function startCluster(
       calls: [
         {
           name: 'http_request',
-          input: { method: 'POST', url: `${effectsUrl}/effect/${done}`, body: `effect ${done}` },
+          input: {
+            method: 'POST',
+            url: `${effectsUrl}/${killEachStep ? 'kill-once' : 'effect'}/${done}`,
+            body: `effect ${done}`,
+          },
         },
       ],
       usage: { inputTokens: 20, outputTokens: 8 },

@@ -284,7 +284,7 @@ describe('request rates and run quotas [pglite]', () => {
     }
   });
 
-  it('a flood of creates from one organization is refused beyond its quota; another still starts promptly', async () => {
+  it('a flood of creates from one organization is refused beyond its quota; another still gets in', async () => {
     const flood = Array.from({ length: 300 }, (_, index) =>
       harness.api.inject({
         method: 'POST',
@@ -293,24 +293,22 @@ describe('request rates and run quotas [pglite]', () => {
         payload: { goal: `flood ${index}` },
       }),
     );
-    // Beta creates in the middle of alpha's flood.
-    const startedAt = Date.now();
+    // Beta creates in the middle of alpha's flood: alpha's quota is not beta's. (How soon beta's runs
+    // start under such a flood is measured by test/jobs/fairness.test.ts, with no clock threshold.)
     const beta = await harness.api.inject({
       method: 'POST',
       url: '/v1/runs',
       headers: harness.as('key:stranger'),
       payload: { goal: 'beta goes on' },
     });
-    const betaMs = Date.now() - startedAt;
     const answers = await Promise.all(flood);
     expect(beta.statusCode).toBe(201);
-    expect(betaMs).toBeLessThan(10_000);
     const created = answers.filter((answer) => answer.statusCode === 201).length;
     const refused = answers.filter((answer) => answer.statusCode === 429);
-    // At least the quota got in; at most the quota plus the creates in flight when it filled.
-    expect(created).toBeGreaterThanOrEqual(25);
-    expect(created + refused.length).toBe(300);
-    expect(refused.length).toBeGreaterThan(200);
+    // Exactly the quota got in: it is counted in the transaction that stores each run, under the
+    // organization's lock, so concurrent creates cannot pass it.
+    expect(created).toBe(25);
+    expect(refused).toHaveLength(300 - 25);
     expect(Number(refused[0]?.headers['retry-after'])).toBeGreaterThan(0);
     expect(expectCleanError(refused[0]?.body ?? '').code).toBe('rate_limited');
     const active = await harness.app.services.runs.list(

@@ -3,7 +3,7 @@ export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   options: { what: string; timeoutMs?: number; intervalMs?: number },
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     if (await condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what}`);

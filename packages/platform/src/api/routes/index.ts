@@ -11,9 +11,11 @@ import { authSessionRoutes } from './auth-session.ts';
 import { conversationRoutes } from './conversations.ts';
 import { jobRoutes } from './jobs.ts';
 import { memoryRoutes } from './memories.ts';
+import { organizationRoutes } from './organization.ts';
 import type { ApiRoutes } from './route-deps.ts';
 import { runEventRoutes } from './run-events.ts';
 import { runReplayRoutes } from './run-replay.ts';
+import { runStatsRoutes } from './run-stats.ts';
 import { runRoutes } from './runs.ts';
 import { scheduleRoutes } from './schedules.ts';
 import { toolRoutes } from './tools.ts';
@@ -28,6 +30,7 @@ export const v1Routes: readonly ApiRoutes[] = [
   apiKeyRoutes,
   agentRoutes,
   runRoutes,
+  runStatsRoutes,
   runEventRoutes,
   runReplayRoutes,
   memoryRoutes,
@@ -37,4 +40,5 @@ export const v1Routes: readonly ApiRoutes[] = [
   scheduleRoutes,
   jobRoutes,
   workerRoutes,
+  organizationRoutes,
 ];

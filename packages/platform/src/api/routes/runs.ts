@@ -55,13 +55,15 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
   const runs = services.runs;
 
   api.post('/runs', {
-    config: { permission: 'runs:create' },
+    // The service writes this request's audit entry, in the run's own transaction.
+    config: { permission: 'runs:create', audit: false },
     schema: {
       tags,
       summary: 'Start a run',
       description:
-        'Answers 201 once the run is stored (committed) and queued. With an `Idempotency-Key`, the same key ' +
-        'and body within 24 hours answer 200 with the same run; the same key with another body answers 422.',
+        'Answers 201 once the run is stored (committed) and queued, with its audit entry. With an ' +
+        '`Idempotency-Key`, the same key and body within 24 hours answer 200 with the same run; the same ' +
+        "key with another body answers 422. Beyond the organization's quota of runs queued or running, 429.",
       headers: z.looseObject({
         'idempotency-key': z.string().min(1).max(255).optional().describe('makes a retried POST safe'),
       }),
@@ -71,8 +73,10 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
     handler: async (request, reply) => {
       const body = request.body;
       const key = request.headers['idempotency-key'];
-      // The organization's quota on runs queued or running (429 beyond it; other organizations go on).
-      await services.runQuota.check(scopeOf(request));
+      const target = request.url.split('?')[0] ?? '/v1/runs';
+      // One transaction stores the run and its first job (the outbox) after checking the organization's
+      // quota on runs queued or running (429 beyond it; other organizations go on), with the audit
+      // entry the request audit would otherwise write after it (see api/request-audit.ts).
       const { run, created } = await runs.create(scopeOf(request), {
         goal: body.goal,
         ...(body.spec ? { spec: body.spec } : {}),
@@ -80,8 +84,19 @@ export const runRoutes: ApiRoutes = (api, { services, onRunnable }) => {
         ...(body.priority ? { priority: body.priority } : {}),
         ...(body.budgets ? { budgets: body.budgets } : {}),
         ...(key ? { idempotencyKey: key, requestHash: requestHash(body) } : {}),
-        // The run's first job is written with the run, in one transaction (the outbox).
         enqueue: true,
+        quota: services.runQuota.limit,
+        audit: (outcome) => ({
+          action: 'api.runs.create',
+          target,
+          detail: {
+            method: request.method,
+            route: request.routeOptions.url ?? '',
+            status: outcome.created ? 201 : 200,
+            requestId: request.id,
+            runId: outcome.runId,
+          },
+        }),
       });
       if (created) onRunnable(run);
       return reply

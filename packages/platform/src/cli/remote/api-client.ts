@@ -10,6 +10,7 @@ import { AgentView } from '../../api/views/agents.ts';
 import { AuditEntryView, AuditVerification } from '../../api/views/audit.ts';
 import { ConversationDetail, ConversationView, SentMessageView } from '../../api/views/conversations.ts';
 import { MemoryView, ScoredMemoryView } from '../../api/views/memories.ts';
+import { OrganizationView } from '../../api/views/organization.ts';
 import type { CreateRunBody } from '../../api/views/runs.ts';
 import { ApprovalResult, ExplanationView, RunDetail, RunEventView, RunView } from '../../api/views/runs.ts';
 import { ScheduleView } from '../../api/views/schedules.ts';
@@ -19,6 +20,7 @@ import type {
   CliBackend,
   ConversationsBackend,
   MemoriesBackend,
+  OrganizationBackend,
   RunsBackend,
   SchedulesBackend,
 } from './backend.ts';
@@ -59,6 +61,7 @@ export class ApiClient implements CliBackend {
   readonly audit: AuditBackend;
   readonly conversations: ConversationsBackend;
   readonly schedules: SchedulesBackend;
+  readonly organization: OrganizationBackend;
 
   constructor(transport: HttpTransport) {
     this.transport = transport;
@@ -161,6 +164,10 @@ export class ApiClient implements CliBackend {
       delete: async (scheduleId) => {
         await transport.json({ method: 'DELETE', path: `/v1/schedules/${path(scheduleId)}` });
       },
+    };
+    this.organization = {
+      get: () => get('/v1/organization', OrganizationView),
+      update: (settings) => send('PATCH', '/v1/organization', { settings }, OrganizationView),
     };
   }
 

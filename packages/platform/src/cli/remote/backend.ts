@@ -9,6 +9,7 @@ import type { AgentView } from '../../api/views/agents.ts';
 import type { AuditEntryView } from '../../api/views/audit.ts';
 import type { ConversationDetail, ConversationView, SentMessageView } from '../../api/views/conversations.ts';
 import type { MemoryView, ScoredMemoryView } from '../../api/views/memories.ts';
+import type { OrganizationView } from '../../api/views/organization.ts';
 import type { RunDetail, RunView } from '../../api/views/runs.ts';
 import type { CreateScheduleBody, ScheduleView } from '../../api/views/schedules.ts';
 
@@ -88,6 +89,13 @@ export interface AuditBackend {
   verify(): Promise<{ intact: boolean; brokenAt: number | null }>;
 }
 
+/** The caller's organization and its settings (administrators). */
+export interface OrganizationBackend {
+  get(): Promise<OrganizationView>;
+  /** Changes the settings given (`null`: back to the deployment's default); the others are kept. */
+  update(settings: { maxRunsInFlight?: number | null }): Promise<OrganizationView>;
+}
+
 /** Everything a CLI command may reach locally or remotely. */
 export interface CliBackend {
   readonly runs: RunsBackend;
@@ -96,4 +104,5 @@ export interface CliBackend {
   readonly audit: AuditBackend;
   readonly conversations: ConversationsBackend;
   readonly schedules: SchedulesBackend;
+  readonly organization: OrganizationBackend;
 }

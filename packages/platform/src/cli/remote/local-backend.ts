@@ -9,6 +9,7 @@ import {
   toSentMessageView,
 } from '../../api/views/conversations.ts';
 import { toMemoryView, toScoredMemoryView } from '../../api/views/memories.ts';
+import { toOrganizationView } from '../../api/views/organization.ts';
 import { toExplanationView, toRunDetail, toRunEventView, toRunView } from '../../api/views/runs.ts';
 import { toScheduleView } from '../../api/views/schedules.ts';
 import type { CliBackend } from './backend.ts';
@@ -16,7 +17,7 @@ import type { CliBackend } from './backend.ts';
 /** The backend of an opened app, answering in the API's representation (the same output as remote). */
 export function localBackend(app: App): CliBackend {
   const scope = app.localScope;
-  const { runs, agents, memories, explain, audit, conversations, schedules } = app.services;
+  const { runs, agents, memories, explain, audit, conversations, schedules, organization } = app.services;
   return {
     runs: {
       list: async (filter) => (await runs.list(scope, filter)).map(toRunView),
@@ -90,6 +91,10 @@ export function localBackend(app: App): CliBackend {
       pause: async (scheduleId) => toScheduleView(await schedules.pause(scope, scheduleId)),
       resume: async (scheduleId) => toScheduleView(await schedules.resume(scope, scheduleId)),
       delete: (scheduleId) => schedules.delete(scope, scheduleId),
+    },
+    organization: {
+      get: async () => toOrganizationView(await organization.get(scope)),
+      update: async (settings) => toOrganizationView(await organization.update(scope, settings)),
     },
   };
 }

@@ -1,8 +1,9 @@
 /** API keys: only the key's sha256 is stored, with a short visible prefix. */
 import type { ApiKey, ApiKeyStore, Role } from '@autonoma/core';
 import { sql, type SQL } from '../sql.ts';
+import { batchLoader } from '../batch-loader.ts';
 import { queryRows, type Executor } from '../driver.ts';
-import { toNumber, toNumberOrNull, toStringOrNull } from './values.ts';
+import { jsonText, toNumber, toNumberOrNull, toStringOrNull } from './values.ts';
 
 const apiKeyFromRow = (row: Record<string, unknown>): ApiKey => ({
   id: String(row.id),
@@ -24,6 +25,18 @@ export function createApiKeyStore(db: Executor): ApiKeyStore {
     const row = (await queryRows(db, query))[0];
     return row === undefined ? undefined : apiKeyFromRow(row);
   };
+  // Checked on every request: concurrent checks share one statement (read, never cached).
+  const findByHash = batchLoader<string, ApiKey>(
+    async (hashes) => {
+      const rows = await queryRows(
+        db,
+        sql`SELECT * FROM api_keys
+            WHERE key_hash IN (SELECT jsonb_array_elements_text(${jsonText(hashes)}::jsonb))`,
+      );
+      return new Map(rows.map((row) => [String(row.key_hash), apiKeyFromRow(row)]));
+    },
+    { keyOf: (hash) => hash },
+  );
   return {
     async create(key) {
       const created = await one(
@@ -36,7 +49,7 @@ export function createApiKeyStore(db: Executor): ApiKeyStore {
       return created;
     },
 
-    findByHash: (keyHash) => one(sql`SELECT * FROM api_keys WHERE key_hash = ${keyHash}`),
+    findByHash,
 
     async list(orgId) {
       const rows = await queryRows(

@@ -15,21 +15,27 @@ import { sql, type SQL } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
 import { jsonText, toNumber } from './values.ts';
 
-/** The hash of an entry chained after `prevHash`. */
+/**
+ * The text of an entry that its hash covers: its fields as core's key-sorted JSON (keys sorted at every
+ * level, so jsonb's key reordering does not change hashes).
+ */
+export const auditText = (entry: AuditEntry): string =>
+  stableStringify({
+    orgId: entry.orgId,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    detail: entry.detail,
+    at: entry.at,
+  });
+
+/**
+ * The hash of an entry chained after `prevHash`: the hex sha256 of `prevHash + auditText(entry)` in
+ * UTF-8 (what `encode(sha256(convert_to(prev_hash || text, 'UTF8')), 'hex')` computes in SQL).
+ */
 export const auditHash = (prevHash: string, entry: AuditEntry): string =>
   createHash('sha256')
-    .update(
-      prevHash +
-        // Keys sorted at every level, so jsonb's key reordering does not change hashes.
-        stableStringify({
-          orgId: entry.orgId,
-          actor: entry.actor,
-          action: entry.action,
-          target: entry.target,
-          detail: entry.detail,
-          at: entry.at,
-        }),
-    )
+    .update(prevHash + auditText(entry))
     .digest('hex');
 
 const recordFromRow = (row: Record<string, unknown>): AuditRecord => ({
