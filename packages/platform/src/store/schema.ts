@@ -212,11 +212,25 @@ export const runs = pgTable(
     index('runs_wake_idx')
       .on(table.wakeAt)
       .where(sql`${table.status} = 'sleeping'`),
-    // The per-organization quota on runs queued or running counts these (0010_auth).
+    // The active runs of an organization (0010_auth); the quota reads `orgActiveRuns` instead.
     index('runs_org_active_idx')
       .on(table.orgId)
       .where(sql`${table.status} IN ('queued', 'running')`),
   ],
+);
+
+/**
+ * Each organization's runs queued or running, as the sum of its slots; kept by triggers on `runs`
+ * (hand-written in 0012_org_active_runs, with why it is sharded), read by the run quota.
+ */
+export const orgActiveRuns = pgTable(
+  'org_active_runs',
+  {
+    orgId: text('org_id').notNull(),
+    slot: smallint('slot').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.slot] })],
 );
 
 /** The append-only event log of runs (never `text-delta`). */

@@ -87,6 +87,43 @@ describe('migrator [postgres]', () => {
     }
   });
 
+  it('counts the runs already active when 0012 adds the per-organization count', async () => {
+    const fresh = await createScratchDatabase();
+    try {
+      const all = await loadMigrations();
+      const before = all.filter((migration) => migration.name < '0012');
+      const old = await createDatabase({ kind: 'postgres', url: fresh.url, migrations: before });
+      opened.push(old);
+      await old.migrate();
+      await old.executor.execute(
+        sql`INSERT INTO organizations (id, name, created_at) VALUES ('org_a', 'a', 1), ('org_b', 'b', 1)`,
+      );
+      await old.executor.execute(
+        sql`INSERT INTO runs (id, org_id, agent_id, goal, status, budgets, usage, workspace, created_at, updated_at)
+            SELECT 'run_' || g.i, CASE WHEN g.i % 3 = 0 THEN 'org_b' ELSE 'org_a' END, 'agt', '{}'::jsonb,
+              (ARRAY['queued', 'running', 'succeeded', 'waiting_input'])[1 + g.i % 4], '{}'::jsonb, '{}'::jsonb,
+              '/w', 1, 1
+            FROM generate_series(1, 24) AS g(i)`,
+      );
+      const current = await createDatabase({ kind: 'postgres', url: fresh.url, migrations: all });
+      opened.push(current);
+      await current.migrate();
+      const counts = await queryRows(
+        current.executor,
+        sql`SELECT o.id, (SELECT COALESCE(sum(n), 0) FROM org_active_runs c WHERE c.org_id = o.id) AS counted,
+              (SELECT count(*) FROM runs r WHERE r.org_id = o.id AND r.status IN ('queued', 'running')) AS actual
+            FROM organizations o WHERE o.id IN ('org_a', 'org_b') ORDER BY o.id`,
+      );
+      expect(counts.map((row) => [row.id, Number(row.counted), Number(row.actual)])).toEqual([
+        ['org_a', 8, 8],
+        ['org_b', 4, 4],
+      ]);
+    } finally {
+      await Promise.all(opened.splice(0).map((database) => database.close()));
+      await fresh.drop();
+    }
+  });
+
   it('rolls a failing migration back completely and keeps the ones before it', async () => {
     const migrations = [
       parseMigration('0100_good', 'CREATE TABLE migrator_good (id int);'),

@@ -12,8 +12,9 @@
  * two (the statement and the commit) — where each create used to cost 9 statements and 2 commits.
  *
  * Guarantees, per create: it resolves only after its commit; the quota is exact across processes
- * (counted under the organization's lock, which every intake batch of that organization holds until
- * it commits; a retry of a run already stored is not counted again); the same idempotency key in one
+ * (read under the organization's lock, which every intake batch of that organization holds until it
+ * commits, from the per-organization count the triggers of 0012_org_active_runs commit with every
+ * change to `runs`; a retry of a run already stored is not counted again); the same idempotency key in one
  * batch or in concurrent ones names one run (the unique index decides); an audit entry is committed
  * with the run it describes. A batch that fails is retried one create at a time, so one create's
  * failure is not its neighbours' (a retried create whose first attempt did commit finds its run by
@@ -60,8 +61,7 @@ export type IntakeResult =
   | {
       refused: true;
       /**
-       * Runs queued or running in the organization when it was refused (the batch's before it included;
-       * counted up to the quota).
+       * Runs queued or running in the organization when it was refused (the batch's before it included).
        */
       active: number;
     };
@@ -102,7 +102,8 @@ function lockOrgs(requests: readonly IntakeRequest[], orgIds: readonly string[])
 
 /**
  * One statement, run under the organizations' locks (so its snapshot holds every earlier batch): reads
- * each organization's last audit hash and its runs queued or running (counted up to the quota); decides
+ * each organization's last audit hash and its runs queued or running (`org_active_runs`, which
+ * triggers on `runs` keep: a few rows, however many runs are active); decides
  * the quota — a create that adds a run (no key, or a key no stored run and no create before it holds)
  * is admitted while the active runs plus the runs added before it in the batch stay below its quota; a
  * create that adds none (a retry) is always admitted; inserts the admitted runs and, for those created,
@@ -111,11 +112,9 @@ function lockOrgs(requests: readonly IntakeRequest[], orgIds: readonly string[])
  * organization's last audit hash after the batch's entries, and the run when created.
  */
 function insertRuns(requests: readonly IntakeRequest[], orgIds: readonly string[]) {
-  // Active runs are counted up to the largest quota the organization's creates carry: enough to decide.
-  const limits = new Map<string, number>();
-  for (const { run, quota } of requests)
-    if (quota !== undefined) limits.set(run.orgId, Math.max(quota, limits.get(run.orgId) ?? 0));
-  const orgs = orgIds.map((orgId) => ({ org_id: orgId, count_to: limits.get(orgId) ?? null }));
+  // Active runs are read (org_active_runs, kept by triggers on runs) where a create carries a quota.
+  const counted = new Set(requests.filter(({ quota }) => quota !== undefined).map(({ run }) => run.orgId));
+  const orgs = orgIds.map((orgId) => ({ org_id: orgId, counted: counted.has(orgId) }));
   // The jobs' own time: the batch's (its creates' times differ by the moments they waited for it).
   const jobTime = Math.max(...requests.map(({ run }) => run.now));
   const rows = requests.map(({ run, quota, audit }, index) => {
@@ -155,11 +154,10 @@ function insertRuns(requests: readonly IntakeRequest[], orgIds: readonly string[
   return sql`WITH RECURSIVE orgs AS (
       SELECT o.org_id,
         (SELECT a.hash FROM audit_log a WHERE a.org_id = o.org_id ORDER BY a.id DESC LIMIT 1) AS last_hash,
-        CASE WHEN o.count_to IS NULL THEN 0
-          ELSE (SELECT count(*) FROM (
-            SELECT 1 FROM runs r WHERE r.org_id = o.org_id AND r.status IN ('queued', 'running') LIMIT o.count_to
-          ) active) END AS active
-      FROM jsonb_to_recordset(${jsonText(orgs)}::jsonb) AS o(org_id text, count_to bigint)
+        CASE WHEN o.counted THEN (
+          SELECT GREATEST(0, COALESCE(sum(c.n), 0)) FROM org_active_runs c WHERE c.org_id = o.org_id
+        ) ELSE 0 END AS active
+      FROM jsonb_to_recordset(${jsonText(orgs)}::jsonb) AS o(org_id text, counted boolean)
     ),
     input AS (
       SELECT * FROM jsonb_to_recordset(${jsonText(rows)}::jsonb) AS i(ord int, quota bigint, id text, org_id text,

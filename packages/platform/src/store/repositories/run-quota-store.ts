@@ -1,4 +1,4 @@
-/** The count behind the per-organization quota on active runs (a partial index holds exactly them). */
+/** The count behind the per-organization quota on active runs: the sum of `org_active_runs` slots. */
 import type { RunQuotaStore } from '@autonoma/core';
 import { sql } from '../sql.ts';
 import { queryRows, type Executor } from '../driver.ts';
@@ -10,7 +10,7 @@ export function createRunQuotaStore(db: Executor): RunQuotaStore {
     async activeRuns(orgId) {
       const rows = await queryRows(
         db,
-        sql`SELECT count(*) AS active FROM runs WHERE org_id = ${orgId} AND status IN ('queued', 'running')`,
+        sql`SELECT GREATEST(0, COALESCE(sum(n), 0)) AS active FROM org_active_runs WHERE org_id = ${orgId}`,
       );
       return toNumber(rows[0]?.active ?? 0);
     },
