@@ -9,6 +9,7 @@ import type { Config } from './config/schema.ts';
 import type { JobLogger } from './jobs/job-logger.ts';
 import { silentLogger } from './jobs/job-logger.ts';
 import { createLocalQueue } from './jobs/local-queue.ts';
+import { createPgWakeChannel } from './jobs/pg-wake-channel.ts';
 import type { SweeperOptions } from './jobs/sweeper.ts';
 import { createSweeper } from './jobs/sweeper.ts';
 import type { Wakeup } from './jobs/wakeup.ts';
@@ -30,7 +31,8 @@ export interface JobSystem {
   readonly registry: WorkerRegistry;
   /**
    * Notified whenever this process writes jobs: wakes its consumers (local) or its relay (BullMQ) —
-   * or, in a process that runs no relay (an API replica), the other processes' relays over Redis.
+   * and the other processes' consumers (local on PostgreSQL: NOTIFY) or, in a process that runs no
+   * relay (an API replica), their relays (BullMQ: over Redis).
    */
   readonly wakeup: Wakeup;
   /** Throws a one-line error when the transport cannot be used (Redis unreachable, or evicting keys). */
@@ -103,15 +105,31 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
       close: () => queue.close(),
     };
   }
-  const queue = createLocalQueue(common);
+  // On PostgreSQL several processes may share the queue: a write here wakes their consumers at once.
+  const wakeChannel =
+    database.kind === 'postgres' && config.databaseUrl
+      ? createPgWakeChannel({ db, url: config.databaseUrl, prefix: config.queuePrefix, logger })
+      : undefined;
+  const queue = createLocalQueue({ ...common, ...(wakeChannel ? { wakeChannel } : {}) });
+  const notify = (): void => {
+    wakeup.notify();
+    wakeChannel?.announce();
+  };
   return {
     transport: 'local',
     queue,
     registry,
-    wakeup,
+    wakeup: {
+      get generation() {
+        return wakeup.generation;
+      },
+      notify,
+      wait: (ms, generation, signal) => wakeup.wait(ms, generation, signal),
+    },
     check: async () => undefined,
     startRelay: () => ({ stop: async () => undefined }),
-    startSweeper,
+    startSweeper: (options = {}) =>
+      createSweeper({ db, clock, logger, onJobsWritten: notify, ...options }).start(options.intervalMs),
     close: () => queue.close(),
   };
 }

@@ -2,7 +2,8 @@
  * The local queue: jobs are rows of the store's `jobs` table, so a job accepted before a crash runs
  * after it. Consumers claim due rows fairly (priority, then round-robin across organizations, under
  * per-organization and per-agent caps) with `FOR UPDATE SKIP LOCKED`, hold them under a lock they renew,
- * and poll — woken early when this process writes a job. A consumer that dies leaves its rows `active`
+ * and poll — woken early when this process writes a job, and on PostgreSQL when another process does
+ * (`wakeChannel`: LISTEN/NOTIFY, pg-wake-channel.ts). A consumer that dies leaves its rows `active`
  * under a lock that lapses; the next claim takes them again (one more attempt). Works on PGlite
  * (embedded) and on PostgreSQL, where any number of processes may consume.
  */
@@ -22,6 +23,7 @@ import { silentLogger } from './job-logger.ts';
 import { claimJobs, insertJob } from './job-rows.ts';
 import { JobRunner } from './job-runner.ts';
 import { checkConsumeOptions } from './queue-names.ts';
+import type { WakeChannel, WakeListener } from './wake-channel.ts';
 import type { Wakeup } from './wakeup.ts';
 import { createWakeup } from './wakeup.ts';
 
@@ -32,6 +34,12 @@ export interface LocalQueueOptions {
   ids: IdGenerator;
   /** Notified whenever this process writes jobs (including the outbox rows of its run service). */
   wakeup: Wakeup;
+  /**
+   * Carries this process's writes to the consumers of other processes and theirs to this one's
+   * (PostgreSQL's LISTEN/NOTIFY; none on PGlite, which one process holds). Listened to from the first
+   * `consume`.
+   */
+  wakeChannel?: WakeChannel;
   /** An organization's cap on `agent-run` jobs in flight when its row sets none. */
   defaultOrgCap: number;
   /** Longest sleep between two claims when nothing wakes the consumer. @default 500 */
@@ -45,6 +53,8 @@ export interface LocalQueueOptions {
 /** Creates the local {@link JobQueue}. */
 export function createLocalQueue(options: LocalQueueOptions): JobQueue {
   const consumers = new Set<JobConsumer>();
+  // Other processes' writes wake this process's consumers as its own do.
+  let listener: WakeListener | undefined;
   return {
     async enqueue(job: NewJob) {
       const result = await insertJob(options.db, {
@@ -53,16 +63,21 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
         job,
       });
       options.wakeup.notify();
+      options.wakeChannel?.announce();
       return result;
     },
     consume(consume: ConsumeOptions) {
       checkConsumeOptions(consume);
+      listener ??= options.wakeChannel?.listen(() => options.wakeup.notify());
       const consumer = startConsumer(options, consume, () => consumers.delete(consumer));
       consumers.add(consumer);
       return consumer;
     },
     async close() {
       await Promise.all([...consumers].map((consumer) => consumer.close({ drain: false })));
+      await listener?.stop();
+      listener = undefined;
+      await options.wakeChannel?.close();
     },
   };
 }

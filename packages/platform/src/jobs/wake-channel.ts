@@ -38,18 +38,71 @@ export interface WakeChannel {
 }
 
 /** Reconnects quickly at first, then every 2 s, jittered so processes do not reconnect in step. */
-const retryStrategy = (attempt: number): number =>
+export const retryStrategy = (attempt: number): number =>
   Math.min(50 * 2 ** (attempt - 1), 2000) + Math.floor(Math.random() * 100);
+
+/** A coalescing sender of wake-ups: what both channels (Redis here, PostgreSQL's) announce with. */
+export interface Announcer {
+  /** Sends one wake-up: at most one in flight and one owed, however often it is called. Never throws. */
+  announce(): void;
+  /** Stops announcing; a wake-up in flight gets a moment (500 ms at most) to leave. */
+  close(): Promise<void>;
+}
+
+/**
+ * Coalesces `send` into an {@link Announcer}. A failed send is logged once per outage (`what` names
+ * the transport) and costs only latency: the receivers' poll picks the jobs up.
+ */
+export function createAnnouncer(send: () => Promise<unknown>, logger: JobLogger, what: string): Announcer {
+  let inFlight: Promise<void> | undefined;
+  let owed = false;
+  let failures = 0;
+  let closed = false;
+  const announce = (): void => {
+    if (closed) return;
+    if (inFlight) {
+      owed = true;
+      return;
+    }
+    inFlight = send()
+      .then(
+        () => {
+          if (failures > 0) logger.info({ failures }, `wake-ups reach ${what} again`);
+          failures = 0;
+        },
+        (error: unknown) => {
+          if ((failures += 1) === 1)
+            logger.warn({ error: describeError(error) }, `could not send a wake-up through ${what}`);
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+        if (owed) {
+          owed = false;
+          announce();
+        }
+      });
+  };
+  return {
+    announce,
+    async close() {
+      // A process that wrote a run and exits at once (`autonoma approve`) still wakes the others: its
+      // wake-up in flight gets a moment to leave.
+      const leaving = inFlight;
+      closed = true;
+      if (!leaving) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([leaving, new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** Creates a {@link WakeChannel}; it connects on first use (a publisher, and a subscriber per listener). */
 export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
   const channel = `${options.prefix}:jobs-written`;
   const logger = options.logger ?? silentLogger;
   let publisher: Redis | undefined;
-  let inFlight: Promise<void> | undefined;
-  let owed = false;
-  let failures = 0;
-  let closed = false;
   const listeners = new Set<WakeListener>();
 
   const publisherConnection = (): Redis => {
@@ -64,36 +117,14 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
     return publisher;
   };
 
-  const announce = (): void => {
-    if (closed) return;
-    if (inFlight) {
-      owed = true;
-      return;
-    }
-    inFlight = publisherConnection()
-      .publish(channel, String(process.pid))
-      .then(
-        () => {
-          if (failures > 0) logger.info({ failures }, 'relay wake-ups reach Redis again');
-          failures = 0;
-        },
-        (error: unknown) => {
-          // The relays' poll picks the jobs up: only latency is lost.
-          if ((failures += 1) === 1)
-            logger.warn({ error: describeError(error) }, 'could not wake the relays through Redis');
-        },
-      )
-      .finally(() => {
-        inFlight = undefined;
-        if (owed) {
-          owed = false;
-          announce();
-        }
-      });
-  };
+  const announcer = createAnnouncer(
+    () => publisherConnection().publish(channel, String(process.pid)),
+    logger,
+    'Redis',
+  );
 
   return {
-    announce,
+    announce: announcer.announce,
     listen(onWake) {
       const subscriber = new Redis(options.redisUrl, {
         connectionName: `${options.prefix}-wake-listen`,
@@ -129,15 +160,7 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
       return listener;
     },
     async close() {
-      // A process that wrote a run and exits at once (`autonoma approve` in a cluster) still wakes the
-      // relays: its message in flight gets a moment to leave.
-      const leaving = inFlight;
-      closed = true;
-      if (leaving) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([leaving, new Promise((resolve) => (timer = setTimeout(resolve, 500)))]);
-        clearTimeout(timer);
-      }
+      await announcer.close();
       await Promise.all([...listeners].map((listener) => listener.stop()));
       publisher?.disconnect();
       publisher = undefined;
