@@ -3,8 +3,10 @@
  * process, against raw BullMQ no-op jobs per second on the same Redis in the same run.
  *
  * Run: `node bench/jobs/dispatch.bench.ts [--runs 400] [--raw 4000] [--concurrency 10] [--rounds 3]`
- * Both consumers are one long-lived process with the same concurrency, warmed up first: an
- * `autonoma worker`, and a process with one BullMQ Worker whose processor does nothing. A round
+ * Every consumer is one long-lived process with the same concurrency, warmed up first: an
+ * `autonoma worker`, a process with one BullMQ Worker whose processor does nothing (the floor the
+ * target names), and one whose processor commits one PostgreSQL transaction per job (what the least
+ * durable work costs on this machine: a reference, not the target). A round
  * submits a batch and times it from the first submission to the last item done: for raw BullMQ,
  * `addBulk` of no-op jobs until the queue is empty; for agent runs, runs started for the queue (each
  * stored with its job, as the API does) until the last is finalized. The agent's runs are one instant
@@ -79,37 +81,55 @@ async function agentRound(
   return { perSecond: count / ((last - started) / 1000), transactions: (after - before) / count };
 }
 
-const cluster = await startCluster({ env: { LOG_LEVEL: 'error' } });
-try {
-  await bareAgent(cluster);
+/** Starts a raw BullMQ worker process on `name` (durable: one PostgreSQL commit per job). */
+async function rawWorkerProcess(cluster: Cluster, name: string, durable: boolean) {
   const url = cluster.redis?.url ?? '';
-  const queue = new Queue('raw', { connection: { url } });
-  const rawWorker = spawn(process.execPath, [resolve(import.meta.dirname, 'raw-bullmq-worker.ts')], {
-    env: { ...process.env, QUEUE: 'raw', REDIS_URL: url, CONCURRENCY: String(concurrency) },
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, 'raw-bullmq-worker.ts')], {
+    env: {
+      ...process.env,
+      QUEUE: name,
+      REDIS_URL: url,
+      CONCURRENCY: String(concurrency),
+      ...(durable ? { DATABASE_URL: cluster.env['DATABASE_URL'] ?? '' } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((ready) =>
-    rawWorker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && ready()),
+    child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && ready()),
   );
+  return { queue: new Queue(name, { connection: { url } }), child };
+}
+
+const cluster = await startCluster({ env: { LOG_LEVEL: 'error' } });
+try {
+  await bareAgent(cluster);
+  await cluster.app.database.executor.execute(sql`CREATE TABLE dispatch_durable (id text PRIMARY KEY)`);
+  const noop = await rawWorkerProcess(cluster, 'raw', false);
+  const durable = await rawWorkerProcess(cluster, 'durable', true);
   const worker = cluster.startWorker(['--concurrency', String(concurrency)]);
   await workerReady(worker);
-  // Warm-up: both processes compile their hot paths before anything is timed.
-  await rawRound(queue, Math.min(raw, 1000));
+  // Warm-up: every process compiles its hot paths before anything is timed.
+  await rawRound(noop.queue, Math.min(raw, 1000));
+  await rawRound(durable.queue, Math.min(raw, 1000));
   await agentRound(cluster, 50, 'warm-up');
   const rawRates: number[] = [];
+  const durableRates: number[] = [];
   const agentRates: number[] = [];
   const perRun: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
-    rawRates.push(await rawRound(queue, raw));
+    rawRates.push(await rawRound(noop.queue, raw));
+    durableRates.push(await rawRound(durable.queue, raw));
     const agent = await agentRound(cluster, runs, String(round));
     agentRates.push(agent.perSecond);
     perRun.push(agent.transactions);
   }
   await stopWorkers([worker]);
-  rawWorker.kill('SIGTERM');
-  await new Promise((done) => rawWorker.on('close', done));
-  await queue.obliterate({ force: true });
-  await queue.close();
+  for (const { queue, child } of [noop, durable]) {
+    child.kill('SIGTERM');
+    await new Promise((done) => child.on('close', done));
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
   const ratio = median(agentRates) / median(rawRates);
   console.log(
     `# Dispatch: one worker process each, concurrency ${concurrency}, ${rounds} interleaved rounds\n`,
@@ -132,6 +152,13 @@ try {
           '0',
         ],
         [
+          'raw BullMQ worker, one PostgreSQL commit per job',
+          String(raw),
+          fixed(median(durableRates), 0),
+          durableRates.map((rate) => fixed(rate, 0)).join(', '),
+          '1',
+        ],
+        [
           'autonoma worker, runs of one instant step',
           String(runs),
           fixed(median(agentRates), 1),
@@ -141,7 +168,10 @@ try {
       ],
     ),
   );
-  console.log(`\nagent runs / raw jobs: ${fixed(100 * ratio, 1)} % (target ≥ 50 %)\n`);
+  console.log(`\nagent runs / raw jobs: ${fixed(100 * ratio, 1)} % (target ≥ 50 %)`);
+  console.log(
+    `jobs committing one transaction / raw jobs: ${fixed((100 * median(durableRates)) / median(rawRates), 1)} %; agent runs / those: ${fixed((100 * median(agentRates)) / median(durableRates), 1)} %\n`,
+  );
   console.log(
     JSON.stringify({
       bench: 'dispatch',
@@ -150,6 +180,7 @@ try {
       concurrency,
       rounds,
       rawRates,
+      durableRates,
       agentRates,
       transactionsPerRun: perRun,
       ratio,

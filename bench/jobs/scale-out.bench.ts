@@ -5,8 +5,12 @@
  *
  * Run: `node bench/jobs/scale-out.bench.ts [--runs 1000] [--concurrency 50] [--workers 1,2] [--rounds 1]`
  * Each measurement uses a fresh cluster; the runs (and their jobs) are stored first, then the workers
- * start, and the clock runs from the last worker's registration to the last run finalized.
+ * start, and the clock runs from the last worker's registration to the last run finalized. The runs'
+ * agent (the default agent's tools) and their organization get caps above what the workers can hold,
+ * so the workers are what is measured (with the default agent's `concurrency` of 10, one worker
+ * already fills the fleet's 10 places and a second adds nothing).
  */
+import { AgentSpec, type Agent } from '@autonoma/core';
 import {
   environment,
   fixed,
@@ -40,12 +44,28 @@ interface Measurement {
   loadAverage: number[];
 }
 
+/** The spec of a stored agent (its fields without the store's). */
+function agentSpecOf(agent: Agent): Record<string, unknown> {
+  const { id: _id, orgId: _orgId, createdAt: _createdAt, updatedAt: _updatedAt, ...spec } = agent;
+  return spec;
+}
+
 async function measure(workers: number): Promise<Measurement> {
-  const cluster = await startCluster({ env: { LOG_LEVEL: 'error' } });
+  // The organization's cap on runs in flight and the agent's `concurrency` are raised above what the
+  // workers can hold (`concurrency` × workers): what is measured is the workers, not the caps.
+  const cap = String(Math.max(runs, concurrency * workers));
+  const cluster = await startCluster({ env: { LOG_LEVEL: 'error', AUTONOMA_ORG_MAX_RUNS: cap } });
   try {
+    const scope = cluster.app.localScope;
+    const base = await cluster.app.services.agents.get(scope, undefined);
+    await cluster.app.services.agents.put(
+      scope,
+      AgentSpec.parse({ ...agentSpecOf(base), name: 'wide', concurrency: Number(cap) }),
+    );
     const ids = await startRuns(cluster, {
       count: runs,
       goal: `[effects=${toolSteps}] [delay=${latencyMs}] scale`,
+      agent: 'wide',
     });
     const pool = Array.from({ length: workers }, () =>
       cluster.startWorker(['--concurrency', String(concurrency)]),

@@ -44,6 +44,11 @@ export interface ScoredMemory {
 /** Long-term memory: episodes, facts, lessons. */
 export interface MemoryStore {
   write(memory: Memory): Promise<Memory>;
+  /**
+   * The best memories for the query; each one returned is marked accessed (recency now, one more
+   * access). A SQL store skips the mark of a memory that a concurrent recall is marking at that
+   * instant (its recency is being set anyway): under concurrent recalls `accessCount` can undercount.
+   */
   recall(query: RecallQuery): Promise<ScoredMemory[]>;
   list(filter: {
     orgId: string;

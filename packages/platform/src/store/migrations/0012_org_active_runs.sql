@@ -1,10 +1,10 @@
 -- The runs each organization has queued or running, kept by triggers on `runs`, so that the quota on
 -- active runs reads a few rows rather than counting the runs themselves: that count grew with the
 -- active runs and ran under the organization's intake lock for every batch of creates.
--- Slot 0 takes the runs inserted (the intake already serializes an organization's creates); a run
--- that enters or leaves the active states is counted on slot 1–15, chosen by the connection, so
--- workers ending one organization's runs rarely wait on each other's row. An organization's count
--- is the sum of its slots. The triggers see every change to `runs`, committed with it.
+-- A change is counted on one of 15 slots chosen by the connection, so workers ending one
+-- organization's runs rarely wait on each other's row, and a transaction touches one row per
+-- organization whatever it does to runs (no lock-order cycle between two of them). An organization's
+-- count is the sum of its slots. The triggers see every change to `runs`, committed with it.
 CREATE TABLE "org_active_runs" (
 	"org_id" text NOT NULL,
 	"slot" smallint NOT NULL,
@@ -15,7 +15,7 @@ CREATE TABLE "org_active_runs" (
 CREATE FUNCTION "autonoma_active_runs_inserted"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO org_active_runs (org_id, slot, n)
-    SELECT org_id, 0, count(*) FROM autonoma_inserted_runs
+    SELECT org_id, 1 + pg_backend_pid() % 15, count(*) FROM autonoma_inserted_runs
     WHERE status IN ('queued', 'running') GROUP BY org_id ORDER BY org_id
   ON CONFLICT (org_id, slot) DO UPDATE SET n = org_active_runs.n + excluded.n;
   RETURN NULL;
@@ -51,7 +51,8 @@ CREATE TRIGGER "runs_active_deleted" AFTER DELETE ON "runs"
   FOR EACH ROW WHEN (OLD.status IN ('queued', 'running'))
   EXECUTE FUNCTION "autonoma_active_runs_changed"();
 --> statement-breakpoint
--- The runs active now: after the triggers exist (creating them waited for the writes in progress on
--- `runs`, and holds off new ones until this migration commits), so no change is missed or counted twice.
+-- The runs active now, on slot 0 (which no trigger uses): after the triggers exist (creating them
+-- waited for the writes in progress on `runs`, and holds off new ones until this migration commits),
+-- so no change is missed or counted twice.
 INSERT INTO "org_active_runs" ("org_id", "slot", "n")
   SELECT "org_id", 0, count(*) FROM "runs" WHERE "status" IN ('queued', 'running') GROUP BY "org_id";

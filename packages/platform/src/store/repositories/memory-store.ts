@@ -163,10 +163,17 @@ export function createMemoryStore(db: Executor, vectorSearch: () => boolean): Me
               FROM scored s JOIN memories m ON m.id = s.id
               ORDER BY score DESC, m.created_at DESC, m.id LIMIT ${query.limit}
             ),
+            -- A memory another recall is touching at this instant is skipped rather than waited for:
+            -- runs of one agent recall the same few memories, and waiting made them queue behind each
+            -- other (a lock convoy: 0.7 s per recall at 50 runs in flight). Its recency is being set
+            -- to now by the other recall; only this recall's access count is not added.
+            lockable AS (
+              SELECT id FROM memories WHERE id IN (SELECT id FROM top) FOR UPDATE SKIP LOCKED
+            ),
             touched AS (
               UPDATE memories SET last_accessed_at = GREATEST(last_accessed_at, ${query.now}::bigint),
                 access_count = access_count + 1
-              WHERE id IN (SELECT id FROM top)
+              WHERE id IN (SELECT id FROM lockable)
             )
             SELECT ${columns}, relevance, recency, clamped_importance, score FROM top
             ORDER BY score DESC, created_at DESC, id`,
