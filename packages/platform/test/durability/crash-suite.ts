@@ -39,28 +39,12 @@ async function expectIntact(
   expect(runKeys.sort()).toEqual([...keys].sort());
 }
 
-/** Which parts of the crash suite a test file runs (all of them by default). */
-export interface CrashSuiteParts {
-  /** The kill between a tool effect and its step commit. @default true */
-  targeted?: boolean;
-  /**
-   * The random kills: `[k, n]` makes the k-th of n equal shares of them (its own seed), `null` none.
-   * @default [1, 1]
-   */
-  randomShare?: readonly [number, number] | null;
-  /** The kills during delegation and during the children. @default true */
-  tree?: boolean;
-}
-
 /**
- * The crash-safety suite for one store. Its parts are spread over test files (crash-pglite*.test.ts,
- * crash-postgres.test.ts) so that they run in parallel: together they are the suite's longest work,
- * and on PGlite each kill also pays the store's start-up.
+ * The crash-safety suite for one store. Each store has its own test file (crash-pglite.test.ts,
+ * crash-postgres.test.ts) so the two run in parallel: together they are the suite's longest work.
  */
-export function defineCrashSuite(store: CrashStore, parts: CrashSuiteParts = {}): void {
-  const share = parts.randomShare === undefined ? ([1, 1] as const) : parts.randomShare;
-  const shareName = share === null || share[1] === 1 ? '' : ` (share ${share[0]} of ${share[1]})`;
-  describe(`crash safety [${store.name}]${shareName}`, () => {
+export function defineCrashSuite(store: CrashStore): void {
+  describe(`crash safety [${store.name}]`, () => {
     let effects: EffectServer;
     let model: Fixture;
 
@@ -74,89 +58,85 @@ export function defineCrashSuite(store: CrashStore, parts: CrashSuiteParts = {})
       await store.cleanup();
     });
 
-    if (parts.targeted ?? true)
-      it('a kill between a tool effect and its step commit: resume re-sends the same key, the effect applies once', async () => {
-        const env = modelEnvironment(model, await store.environment());
-        const { child, done } = startCli(['run', 'make four effects'], env);
-        let killedOn: string | undefined;
-        effects.onEffect = (key) => {
-          if (killedOn === undefined && key.endsWith(':2:0')) {
-            killedOn = key;
-            child.kill('SIGKILL');
-          }
-        };
-        const first = await done;
-        effects.onEffect = undefined;
-        expect(first.signal).toBe('SIGKILL');
-        expect(killedOn).toBeDefined();
-        const runId = runIdOf(first.stderr);
-        expect(runId).toBeDefined();
-        const resumed = await resumeUntilDone(String(runId), env);
-        expect(resumed.code).toBe(0);
-        expect(effects.requests.filter((request) => request.key === killedOn)).toHaveLength(2);
-        await expectIntact(String(runId), env, effects);
-      });
+    it('a kill between a tool effect and its step commit: resume re-sends the same key, the effect applies once', async () => {
+      const env = modelEnvironment(model, await store.environment());
+      const { child, done } = startCli(['run', 'make four effects'], env);
+      let killedOn: string | undefined;
+      effects.onEffect = (key) => {
+        if (killedOn === undefined && key.endsWith(':2:0')) {
+          killedOn = key;
+          child.kill('SIGKILL');
+        }
+      };
+      const first = await done;
+      effects.onEffect = undefined;
+      expect(first.signal).toBe('SIGKILL');
+      expect(killedOn).toBeDefined();
+      const runId = runIdOf(first.stderr);
+      expect(runId).toBeDefined();
+      const resumed = await resumeUntilDone(String(runId), env);
+      expect(resumed.code).toBe(0);
+      expect(effects.requests.filter((request) => request.key === killedOn)).toHaveLength(2);
+      await expectIntact(String(runId), env, effects);
+    });
 
-    if (share !== null)
-      it('kills at random points (24 by default, split over the shares): every run completes intact after resume', async () => {
-        const random = seededRandom(`crash safety [${store.name}]${shareName}`);
-        // Each kill costs a process start and a partial run; 24 per store keeps the suite within its time on
-        // a loaded 2-core machine. AUTONOMA_CRASH_KILLS raises it (the seed makes any run reproducible).
-        const [, shares] = share ?? [1, 1];
-        const targetKills = Math.ceil(Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / shares);
-        const killsPerFamily = 8;
-        let kills = 0;
-        let families = 0;
-        const env = modelEnvironment(model, await store.environment());
-        // Calibrate: how long an undisturbed run takes here, start-up included; kills land uniformly in it.
+    it('kills at random points (24 by default): every run completes intact after resume', async () => {
+      const random = seededRandom(`crash safety [${store.name}]`);
+      // Each kill costs a process start and a partial run; 24 per store keeps the suite within its time on
+      // a loaded 2-core machine. AUTONOMA_CRASH_KILLS raises it (the seed makes any run reproducible).
+      const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24);
+      const killsPerFamily = 8;
+      let kills = 0;
+      let families = 0;
+      const env = modelEnvironment(model, await store.environment());
+      // Calibrate: how long an undisturbed run takes here, start-up included; kills land uniformly in it.
+      const calibrationStart = Date.now();
+      const calibration = await startCli(['run', 'effects calibration'], env).done;
+      const window = Date.now() - calibrationStart;
+      expect(calibration.code).toBe(0);
+      await expectIntact(String(runIdOf(calibration.stderr)), env, effects);
+      while (kills < targetKills) {
+        families += 1;
+        const family = await runFamily(`effects family ${families}`, env, {
+          random,
+          window,
+          kills: Math.min(killsPerFamily, targetKills - kills),
+        });
+        kills += family.kills;
+        await expectIntact(family.runId, env, effects);
+      }
+      expect(kills).toBeGreaterThanOrEqual(targetKills);
+    }, 900_000);
+
+    it('kills during delegation and during the children: each child exists once, every run ends, no effect repeats', async () => {
+      const random = seededRandom(`tree crash safety [${store.name}]`);
+      const treeModel = await startTreeModel(effects, { children: 2, effects: 2, delayMs: 100 });
+      try {
+        const env = modelEnvironment(treeModel, await store.environment());
+        // Calibrated on a second run: the first one also creates the store, which later runs do not
+        // (on PGlite that is most of it), and kill points past a run's end kill nothing.
+        const first = await startCli(['run', 'tree warm-up'], env).done;
+        expect(first.code, first.stderr).toBe(0);
         const calibrationStart = Date.now();
-        const calibration = await startCli(['run', 'effects calibration'], env).done;
+        const calibration = await startCli(['run', 'tree calibration'], env).done;
         const window = Date.now() - calibrationStart;
-        expect(calibration.code).toBe(0);
-        await expectIntact(String(runIdOf(calibration.stderr)), env, effects);
-        while (kills < targetKills) {
-          families += 1;
-          const family = await runFamily(`effects family ${families}`, env, {
+        expect(calibration.code, calibration.stderr).toBe(0);
+        await expectTreeIntact(String(runIdOf(calibration.stderr)), env, effects);
+        const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / 3;
+        let kills = 0;
+        for (let family = 1; kills < targetKills; family += 1) {
+          const run = await runFamily(`tree family ${family}`, env, {
             random,
             window,
-            kills: Math.min(killsPerFamily, targetKills - kills),
+            kills: Math.min(4, targetKills - kills),
           });
-          kills += family.kills;
-          await expectIntact(family.runId, env, effects);
+          kills += run.kills;
+          await expectTreeIntact(run.runId, env, effects);
         }
-        expect(kills).toBeGreaterThanOrEqual(targetKills);
-      }, 900_000);
-
-    if (parts.tree ?? true)
-      it('kills during delegation and during the children: each child exists once, every run ends, no effect repeats', async () => {
-        const random = seededRandom(`tree crash safety [${store.name}]`);
-        const treeModel = await startTreeModel(effects, { children: 2, effects: 2, delayMs: 100 });
-        try {
-          const env = modelEnvironment(treeModel, await store.environment());
-          // Calibrated on a second run: the first one also creates the store, which later runs do not
-          // (on PGlite that is most of it), and kill points past a run's end kill nothing.
-          const first = await startCli(['run', 'tree warm-up'], env).done;
-          expect(first.code, first.stderr).toBe(0);
-          const calibrationStart = Date.now();
-          const calibration = await startCli(['run', 'tree calibration'], env).done;
-          const window = Date.now() - calibrationStart;
-          expect(calibration.code, calibration.stderr).toBe(0);
-          await expectTreeIntact(String(runIdOf(calibration.stderr)), env, effects);
-          const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / 3;
-          let kills = 0;
-          for (let family = 1; kills < targetKills; family += 1) {
-            const run = await runFamily(`tree family ${family}`, env, {
-              random,
-              window,
-              kills: Math.min(4, targetKills - kills),
-            });
-            kills += run.kills;
-            await expectTreeIntact(run.runId, env, effects);
-          }
-        } finally {
-          await treeModel.close();
-        }
-      }, 900_000);
+      } finally {
+        await treeModel.close();
+      }
+    }, 900_000);
   });
 }
 

@@ -85,6 +85,12 @@ export async function serve(_flags: unknown, command: Command): Promise<void> {
         warn,
       });
     }
+    // Signals are handled before the server says it is up: a supervisor (or a test) that sends SIGTERM
+    // as soon as it reads the line gets a drain, never the default action (an exit by the signal).
+    const stopping = stopRequested((again) => {
+      warn(`${again} again: stopping now; the runs left are resumed by the next sweep`);
+      void Promise.allSettled([pool?.abandon(), control?.close()]).finally(() => process.exit(1));
+    });
     processOutput.err(
       `autonoma: serving the API at ${address} (docs ${address}/docs) on ${embedded ? `the embedded store in ${resolve(config.home)}` : 'PostgreSQL'}`,
     );
@@ -97,10 +103,7 @@ export async function serve(_flags: unknown, command: Command): Promise<void> {
       warn(
         'AUTONOMA_JWT_SECRET is not set: sign-in is off on this replica (API keys work); give every replica the same secret',
       );
-    const signal = await stopRequested((again) => {
-      warn(`${again} again: stopping now; the runs left are resumed by the next sweep`);
-      void Promise.allSettled([pool?.abandon(), control?.close()]).finally(() => process.exit(1));
-    });
+    const signal = await stopping;
     warn(
       pool
         ? `${signal}: draining (send it again to stop at once); steps in flight commit, their runs stay queued`

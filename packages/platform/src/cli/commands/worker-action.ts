@@ -43,10 +43,7 @@ export async function runWorker(
           ...(concurrency ? { concurrency } : {}),
           logger,
         });
-        output.err(
-          `worker ${pool.id} · ${pool.transport === 'bullmq' ? 'BullMQ' : 'local queue'} · queues ${pool.queues.join(',')} · concurrency ${pool.concurrency} · pid ${process.pid}${observed.metricsServer ? ` · metrics on port ${observed.metricsServer.port}` : ''}`,
-        );
-        await new Promise<void>((resolve) => {
+        const stopped = new Promise<void>((resolve) => {
           let signals = 0;
           const onSignal = (signal: NodeJS.Signals): void => {
             signals += 1;
@@ -79,6 +76,12 @@ export async function runWorker(
           process.on('SIGTERM', onSignal);
           process.on('SIGINT', onSignal);
         });
+        // Announced only once the signals are handled: a supervisor (or a test) that sends SIGTERM as
+        // soon as it reads this line gets a drain, never the default action (an exit by the signal).
+        output.err(
+          `worker ${pool.id} · ${pool.transport === 'bullmq' ? 'BullMQ' : 'local queue'} · queues ${pool.queues.join(',')} · concurrency ${pool.concurrency} · pid ${process.pid}${observed.metricsServer ? ` · metrics on port ${observed.metricsServer.port}` : ''}`,
+        );
+        await stopped;
       },
       { leaseTtlMs: config.leaseTtlMs ?? workerLeaseTtlMs, jobLogger: logger, observability },
     );
