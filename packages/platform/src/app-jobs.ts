@@ -73,10 +73,11 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
     logger,
   };
   const registry = createWorkerRegistry(db);
-  const startSweeper: JobSystem['startSweeper'] = (options = {}) =>
-    createSweeper({ db, clock, logger, onJobsWritten: () => wakeup.notify(), ...options }).start(
-      options.intervalMs,
-    );
+  // The sweeper's requeues wake whoever this process's writes wake (`onJobsWritten`).
+  const sweeperStarter =
+    (onJobsWritten: () => void): JobSystem['startSweeper'] =>
+    (options = {}) =>
+      createSweeper({ db, clock, logger, onJobsWritten, ...options }).start(options.intervalMs);
   if (bullmq && config.redisUrl) {
     const queue = bullmq.createBullmqQueue({
       ...common,
@@ -101,7 +102,7 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
       },
       check: () => queue.check(),
       startRelay: (options) => queue.startRelay(options),
-      startSweeper,
+      startSweeper: sweeperStarter(() => wakeup.notify()),
       close: () => queue.close(),
     };
   }
@@ -128,8 +129,7 @@ export function createJobSystem(wiring: JobWiring, bullmq: typeof BullmqAdapter 
     },
     check: async () => undefined,
     startRelay: () => ({ stop: async () => undefined }),
-    startSweeper: (options = {}) =>
-      createSweeper({ db, clock, logger, onJobsWritten: notify, ...options }).start(options.intervalMs),
+    startSweeper: sweeperStarter(notify),
     close: () => queue.close(),
   };
 }
