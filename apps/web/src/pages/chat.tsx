@@ -4,7 +4,7 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { useAgentName, useAgents } from '../api/queries.ts';
+import { useAgentName } from '../api/queries.ts';
 import { useApi, useCan } from '../api/session.tsx';
 import type {
   ConversationDetail,
@@ -14,6 +14,7 @@ import type {
   SentMessageView,
 } from '../api/types.ts';
 import { useRunEvents } from '../api/use-run-events.ts';
+import { AgentSelect } from '../components/agent-select.tsx';
 import { ApprovalControls } from '../components/approval-controls.tsx';
 import { Markdown } from '../components/markdown.tsx';
 import { QuestionForm } from '../components/question-form.tsx';
@@ -152,7 +153,6 @@ function Conversation({ id }: { id: string }) {
 export default function ChatPage({ conversationId }: { conversationId: string | undefined }) {
   const client = useApi();
   const queries = useQueryClient();
-  const agents = useAgents();
   const agentName = useAgentName();
   const canWrite = useCan('conversations:write');
   const { navigate } = useRouter();
@@ -187,16 +187,7 @@ export default function ChatPage({ conversationId }: { conversationId: string | 
           >
             <label>
               Agent
-              <select value={agent} onChange={(event) => setAgent(event.target.value)}>
-                <option value="">default</option>
-                {agents.data?.items
-                  .filter((item) => item.name !== 'default')
-                  .map((item) => (
-                    <option key={item.id} value={item.name}>
-                      {item.name}
-                    </option>
-                  ))}
-              </select>
+              <AgentSelect value={agent} onChange={setAgent} />
             </label>
             <label>
               Title

@@ -6,9 +6,10 @@
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useAgentName, useAgents } from '../api/queries.ts';
+import { useAgentName } from '../api/queries.ts';
 import { useApi, useCan } from '../api/session.tsx';
 import type { JobView, Page, Priority, ScheduleView, WorkerView } from '../api/types.ts';
+import { AgentSelect } from '../components/agent-select.tsx';
 import { RunCharts } from '../components/run-charts.tsx';
 import { age, dateTime, duration } from '../format.ts';
 
@@ -145,7 +146,6 @@ function Schedules() {
   const client = useApi();
   const queries = useQueryClient();
   const canWrite = useCan('schedules:write');
-  const agents = useAgents();
   const agentName = useAgentName();
   const [goal, setGoal] = useState('');
   const [cron, setCron] = useState('0 9 * * 1-5');
@@ -246,16 +246,7 @@ function Schedules() {
           </label>
           <label>
             Agent
-            <select value={agent} onChange={(event) => setAgent(event.target.value)}>
-              <option value="">default</option>
-              {agents.data?.items
-                .filter((item) => item.name !== 'default')
-                .map((item) => (
-                  <option key={item.id} value={item.name}>
-                    {item.name}
-                  </option>
-                ))}
-            </select>
+            <AgentSelect value={agent} onChange={setAgent} />
           </label>
           <button type="submit" disabled={create.isPending}>
             Create schedule

@@ -7,13 +7,13 @@ import { useState } from 'react';
 import { useApi, useCan } from '../api/session.tsx';
 import { useAgentName, useAgents } from '../api/queries.ts';
 import type { Page, RunStatus, RunView } from '../api/types.ts';
+import { AgentSelect } from '../components/agent-select.tsx';
 import { StatusBadge, runStatuses } from '../components/status-badge.tsx';
 import { age, usd } from '../format.ts';
 import { Link, useRouter } from '../router.tsx';
 
 function StartRunForm() {
   const client = useApi();
-  const agents = useAgents();
   const queries = useQueryClient();
   const { navigate } = useRouter();
   const [goal, setGoal] = useState('');
@@ -63,16 +63,7 @@ function StartRunForm() {
       <div className="row">
         <label>
           Agent
-          <select value={agent} onChange={(event) => setAgent(event.target.value)}>
-            <option value="">default</option>
-            {agents.data?.items
-              .filter((item) => item.name !== 'default')
-              .map((item) => (
-                <option key={item.id} value={item.name}>
-                  {item.name}
-                </option>
-              ))}
-          </select>
+          <AgentSelect value={agent} onChange={setAgent} />
         </label>
         <label>
           Spec file (optional JSON)
