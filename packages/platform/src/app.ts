@@ -13,7 +13,7 @@ import type {
 } from '@autonoma/core';
 import { createPlannerBrain, defaultOrgId, randomIds, systemClock, userError } from '@autonoma/core';
 import type { ModelChoice } from './app-brains.ts';
-import { chooseBrain, chooseModels } from './app-brains.ts';
+import { brainChooser, chooseModels } from './app-brains.ts';
 import type { JobSystem } from './app-jobs.ts';
 import type * as BullmqAdapter from './jobs/bullmq-queue.ts';
 import { createJobSystem } from './app-jobs.ts';
@@ -219,7 +219,7 @@ function assemble(parts: Parts): App {
       audit: stores.audit,
       clock,
     }),
-    brainFor: (agent) => chooseBrain(agent, models, { planner, stats: toolStats }),
+    brainFor: brainChooser(models, { planner, stats: toolStats }),
     clock,
     ids,
     redact,
