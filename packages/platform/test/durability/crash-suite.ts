@@ -90,6 +90,11 @@ export function defineCrashSuite(store: CrashStore): void {
       let families = 0;
       const env = modelEnvironment(model, await store.environment());
       // Calibrate: how long an undisturbed run takes here, start-up included; kills land uniformly in it.
+      // On a second run: the first also creates the store (on PGlite, under load, three times a run's
+      // length), and a window that long put most kills after the run had ended — they killed nothing,
+      // and the test spent 80 families reaching its kills, past its timeout.
+      const warmUp = await startCli(['run', 'effects warm-up'], env).done;
+      expect(warmUp.code, warmUp.stderr).toBe(0);
       const calibrationStart = Date.now();
       const calibration = await startCli(['run', 'effects calibration'], env).done;
       const window = Date.now() - calibrationStart;
