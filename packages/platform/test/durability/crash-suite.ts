@@ -89,17 +89,8 @@ export function defineCrashSuite(store: CrashStore): void {
       let kills = 0;
       let families = 0;
       const env = modelEnvironment(model, await store.environment());
-      // Calibrate: how long an undisturbed run takes here, start-up included; kills land uniformly in it.
-      // On a second run: the first also creates the store (on PGlite, under load, three times a run's
-      // length), and a window that long put most kills after the run had ended — they killed nothing,
-      // and the test spent 80 families reaching its kills, past its timeout.
-      const warmUp = await startCli(['run', 'effects warm-up'], env).done;
-      expect(warmUp.code, warmUp.stderr).toBe(0);
-      const calibrationStart = Date.now();
-      const calibration = await startCli(['run', 'effects calibration'], env).done;
-      const window = Date.now() - calibrationStart;
-      expect(calibration.code).toBe(0);
-      await expectIntact(String(runIdOf(calibration.stderr)), env, effects);
+      const { window, runId } = await calibrate('effects', env);
+      await expectIntact(runId, env, effects);
       while (kills < targetKills) {
         families += 1;
         const family = await runFamily(`effects family ${families}`, env, {
@@ -118,15 +109,8 @@ export function defineCrashSuite(store: CrashStore): void {
       const treeModel = await startTreeModel(effects, { children: 2, effects: 2, delayMs: 100 });
       try {
         const env = modelEnvironment(treeModel, await store.environment());
-        // Calibrated on a second run: the first one also creates the store, which later runs do not
-        // (on PGlite that is most of it), and kill points past a run's end kill nothing.
-        const first = await startCli(['run', 'tree warm-up'], env).done;
-        expect(first.code, first.stderr).toBe(0);
-        const calibrationStart = Date.now();
-        const calibration = await startCli(['run', 'tree calibration'], env).done;
-        const window = Date.now() - calibrationStart;
-        expect(calibration.code, calibration.stderr).toBe(0);
-        await expectTreeIntact(String(runIdOf(calibration.stderr)), env, effects);
+        const { window, runId } = await calibrate('tree', env);
+        await expectTreeIntact(runId, env, effects);
         const targetKills = Number(process.env['AUTONOMA_CRASH_KILLS'] ?? 24) / 3;
         let kills = 0;
         for (let family = 1; kills < targetKills; family += 1) {
@@ -143,6 +127,27 @@ export function defineCrashSuite(store: CrashStore): void {
       }
     }, 900_000);
   });
+}
+
+/**
+ * How long an undisturbed run of `goal` takes here, start-up included: the window kill points are
+ * drawn from. Measured on a second run: the first also creates the store (on PGlite, under load, three
+ * times a run's length), and a window that long put most kills after the run had ended — they killed
+ * nothing, and the random-kill test spent 80 families reaching its kills, past its timeout.
+ */
+async function calibrate(
+  goal: string,
+  env: Record<string, string>,
+): Promise<{ window: number; runId: string }> {
+  const warmUp = await startCli(['run', `${goal} warm-up`], env).done;
+  expect(warmUp.code, warmUp.stderr).toBe(0);
+  const started = Date.now();
+  const calibration = await startCli(['run', `${goal} calibration`], env).done;
+  const window = Date.now() - started;
+  expect(calibration.code, calibration.stderr).toBe(0);
+  const runId = runIdOf(calibration.stderr);
+  expect(runId).toBeDefined();
+  return { window, runId: String(runId) };
 }
 
 /**
